@@ -1,0 +1,40 @@
+package io.durablesessions.functions.store;
+
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/** Attribute names and value helpers shared by the stores. */
+public final class Attrs {
+    public static final String SESSION_ID = "sessionId";
+    public static final String SEQ = "seq";
+    public static final String SK = "sk";
+    public static final String PK = "pk";
+    public static final String EXPIRES_AT = "expiresAt";
+    /** The event's exact JSON text (events table); short, because every byte is billed per write. */
+    public static final String EVENT_JSON = "e";
+
+    private Attrs() {}
+
+    public static AttributeValue s(String v) {
+        return AttributeValue.fromS(v);
+    }
+
+    public static AttributeValue n(long v) {
+        return AttributeValue.fromN(Long.toString(v));
+    }
+
+    public static String str(Map<String, AttributeValue> item, String name) {
+        AttributeValue v = item == null ? null : item.get(name);
+        return v == null ? null : v.s();
+    }
+
+    public static Long num(Map<String, AttributeValue> item, String name) {
+        AttributeValue v = item == null ? null : item.get(name);
+        return v == null || v.n() == null ? null : Long.parseLong(v.n());
+    }
+
+    public static long num(Map<String, AttributeValue> item, String name, long fallback) {
+        Long v = num(item, name);
+        return v == null ? fallback : v;
+    }
+}

@@ -1,0 +1,399 @@
+package io.durablesessions.functions.store;
+
+import static io.durablesessions.functions.store.Attrs.n;
+import static io.durablesessions.functions.store.Attrs.s;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.events.AppendResult;
+import io.durablesessions.events.AppendResult.Appended;
+import io.durablesessions.events.AppendResult.Contention;
+import io.durablesessions.events.AppendResult.Duplicate;
+import io.durablesessions.events.AppendResult.InvalidTransition;
+import io.durablesessions.events.AppendResult.ProducerGap;
+import io.durablesessions.events.AppendResult.RunExists;
+import io.durablesessions.events.AppendResult.RunFenced;
+import io.durablesessions.events.AppendResult.RunNotFound;
+import io.durablesessions.events.AppendResult.StaleEpoch;
+import io.durablesessions.events.ClientMessage.Producer;
+import io.durablesessions.events.ErrorCode;
+import io.durablesessions.events.Event;
+import io.durablesessions.events.EventInput;
+import io.durablesessions.events.EventType;
+import io.durablesessions.events.Json;
+import io.durablesessions.events.Limits;
+import io.durablesessions.events.ProtocolException;
+import io.durablesessions.events.RunState;
+import io.durablesessions.events.RunStateMachine;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+/**
+ * The session log on DynamoDB. Every guarantee is decided by one conditional
+ * {@code TransactWriteItems}: the head row makes seqs gapless, the producer row makes retries
+ * idempotent, the run row fences a stopped run. Nothing is locked in memory; a lost race is read
+ * from the cancellation reasons and either retried or turned into an {@link AppendResult}.
+ */
+public final class SessionStore {
+    static final String SESSION_SK = "SESSION";
+    static final String RUN_PREFIX = "RUN#";
+    static final String PRODUCER_PREFIX = "PRODUCER#";
+
+    private final DynamoDbClient ddb;
+    private final TableNames tables;
+    private final Clock clock;
+    private final int maxAttempts;
+    private final Compactor compactor;
+
+    public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock) {
+        this(ddb, tables, clock, 64);
+    }
+
+    public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock, int maxAttempts) {
+        this.ddb = ddb;
+        this.tables = tables;
+        this.clock = clock;
+        this.maxAttempts = maxAttempts;
+        this.compactor = new Compactor(ddb, tables, this);
+    }
+
+    /** What a writer asks to append; {@code agentId} comes from its connection, never from the frame. */
+    public record AppendRequest(String sessionId, String agentId, Producer producer, List<EventInput> events) {
+        public AppendRequest {
+            events = List.copyOf(events);
+        }
+    }
+
+    // ---------------------------------------------------------------- append
+
+    /**
+     * Appends the events atomically with consecutive seqs. Bad input throws
+     * {@link ProtocolException} before anything is read or written.
+     */
+    public AppendResult append(AppendRequest req) {
+        checkSizes(req);
+        List<Draft> drafts = new ArrayList<>(req.events().size());
+        for (EventInput in : req.events()) drafts.add(new Draft(in.type(), in.runId(), req.agentId(), in.data()));
+        Map<String, RunChange> runs = new LinkedHashMap<>();
+        for (int i = 0; i < drafts.size(); i++) {
+            Draft d = drafts.get(i);
+            if (d.runId() == null) continue;
+            RunChange prev = runs.get(d.runId());
+            if (prev == null) {
+                runs.put(d.runId(), RunChange.first(d, i));
+            } else {
+                var next = RunStateMachine.next(prev.newState(), d.type());
+                if (next.isEmpty()) return refusalWithinBatch(d, prev.newState());
+                runs.put(d.runId(), prev.then(d, i, next.get()));
+            }
+        }
+        return commit(req.sessionId(), drafts, req.producer(), runs);
+    }
+
+    /**
+     * A stop (cancel) recorded by the service: the run goes to {@code stop_requested} and is fenced
+     * in the same transaction that appends {@code run.stop_requested} naming the run's last seq.
+     */
+    public AppendResult requestStop(String sessionId, String runId, String command, String by, String reason) {
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            Map<String, AttributeValue> run = getItem(tables.sessions(), sessionId, RUN_PREFIX + runId);
+            if (run == null) return new RunNotFound(runId);
+            RunState state = RunState.fromWire(Attrs.str(run, "state"));
+            long lastSeq = Attrs.num(run, "lastSeq", 0);
+            if (state.fenced()) return new RunFenced(runId, state, Attrs.num(run, "stoppedAtSeq"));
+            ObjectNode data = Json.object().put("command", command).put("by", by).put("stoppedAtSeq", lastSeq);
+            if (reason != null) data.put("reason", reason);
+            Draft stop = new Draft(EventType.RUN_STOP_REQUESTED, runId, by, data);
+            RunChange change = new RunChange(runId, Set.of(RunState.RUNNING), lastSeq, RunState.STOP_REQUESTED,
+                    false, null, 0, 0, lastSeq);
+            AppendResult r = commit(sessionId, List.of(stop), null, Map.of(runId, change));
+            // the run moved between our read and the commit (a late append of it won): read again
+            if (r instanceof InvalidTransition) continue;
+            return r;
+        }
+        return new Contention(maxAttempts);
+    }
+
+    /**
+     * Appends an event written by the service itself (run.stopped, run.failed by the sweeper,
+     * run.interrupted, run.steered), with the same run checks as an agent's append.
+     */
+    public AppendResult appendServiceEvent(String sessionId, String agentId, EventType type, String runId,
+                                           ObjectNode data) {
+        Draft d = new Draft(type, runId, agentId, data);
+        Map<String, RunChange> runs = runId == null ? Map.of() : Map.of(runId, RunChange.first(d, 0));
+        return commit(sessionId, List.of(d), null, runs);
+    }
+
+    private AppendResult commit(String sessionId, List<Draft> drafts, Producer producer, Map<String, RunChange> runs) {
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            Map<String, Map<String, AttributeValue>> rows = readHeadAndProducer(sessionId, producer);
+            Map<String, AttributeValue> session = rows.get(SESSION_SK);
+            long head = Attrs.num(session, "head", 0);
+            ProducerRow prow = producer == null ? null : ProducerRow.of(rows.get(PRODUCER_PREFIX + producer.id()));
+            if (producer != null) {
+                AppendResult refusal = prow.check(producer);
+                if (refusal != null) return refusal;
+            }
+            long now = clock.millis();
+            List<Event> events = new ArrayList<>(drafts.size());
+            for (int i = 0; i < drafts.size(); i++) events.add(drafts.get(i).toEvent(head + 1 + i, sessionId, now));
+            long first = head + 1;
+            long last = head + drafts.size();
+
+            List<TransactWriteItem> tx = new ArrayList<>();
+            tx.add(headUpdate(sessionId, session == null, head, last, now));
+            for (Event e : events) tx.add(eventPut(e));
+            int producerIndex = -1;
+            if (producer != null) {
+                producerIndex = tx.size();
+                tx.add(prow.put(tables.sessions(), sessionId, producer, first, last));
+            }
+            Map<Integer, RunChange> runIndex = new HashMap<>();
+            for (RunChange rc : runs.values()) {
+                runIndex.put(tx.size(), rc);
+                tx.add(rc.toWrite(tables.sessions(), sessionId, first, now));
+            }
+            try {
+                ddb.transactWriteItems(r -> r.transactItems(tx));
+                compactor.maybeCompact(sessionId, session, drafts, last);
+                return new Appended(first, last, events);
+            } catch (TransactionCanceledException e) {
+                List<CancellationReason> reasons = e.cancellationReasons();
+                for (Map.Entry<Integer, RunChange> entry : runIndex.entrySet()) {
+                    if (failed(reasons, entry.getKey())) {
+                        AppendResult refusal = classifyRun(sessionId, entry.getValue());
+                        if (refusal != null) return refusal;
+                    }
+                }
+                // head or producer moved (another writer, or a concurrent retry): read again and retry
+                backoff(attempt);
+            }
+        }
+        return new Contention(maxAttempts);
+    }
+
+    private static boolean failed(List<CancellationReason> reasons, int index) {
+        return reasons != null && index < reasons.size()
+                && "ConditionalCheckFailed".equals(reasons.get(index).code());
+    }
+
+    /** Why a run condition failed, or null if it was a race worth retrying. */
+    private AppendResult classifyRun(String sessionId, RunChange rc) {
+        Map<String, AttributeValue> run = getItem(tables.sessions(), sessionId, RUN_PREFIX + rc.runId());
+        if (rc.create()) return run == null ? null : new RunExists(rc.runId());
+        if (run == null) return new RunNotFound(rc.runId());
+        RunState state = RunState.fromWire(Attrs.str(run, "state"));
+        if (rc.requiredStates().contains(state)) {
+            // only the lastSeq guard of a stop failed: the caller re-reads the run
+            return rc.requiredLastSeq() != null ? new InvalidTransition(rc.runId(), state, rc.firstType()) : null;
+        }
+        if (state.fenced() && rc.requiredStates().contains(RunState.RUNNING)) {
+            return new RunFenced(rc.runId(), state, Attrs.num(run, "stoppedAtSeq"));
+        }
+        return new InvalidTransition(rc.runId(), state, rc.firstType());
+    }
+
+    private static AppendResult refusalWithinBatch(Draft d, RunState state) {
+        if (d.type() == EventType.RUN_STARTED) return new RunExists(d.runId());
+        if (state.fenced() && RunStateMachine.allowedFrom(d.type()).contains(RunState.RUNNING)) {
+            return new RunFenced(d.runId(), state, null);
+        }
+        return new InvalidTransition(d.runId(), state, d.type());
+    }
+
+    private void checkSizes(AppendRequest req) {
+        if (req.events().isEmpty() || req.events().size() > Limits.MAX_EVENTS_PER_APPEND) {
+            throw new ProtocolException(ErrorCode.TOO_MANY_EVENTS, "an append holds 1 to "
+                    + Limits.MAX_EVENTS_PER_APPEND + " events");
+        }
+        for (int i = 0; i < req.events().size(); i++) {
+            // measured with the largest possible seq and timestamp, so the stored form can never exceed it
+            Event widest = req.events().get(i).toEvent(Limits.MAX_SAFE_INTEGER, req.sessionId(), req.agentId(),
+                    Long.MAX_VALUE);
+            int size = widest.toJson().getBytes(StandardCharsets.UTF_8).length;
+            if (size > Limits.MAX_EVENT_BYTES) {
+                throw new ProtocolException(ErrorCode.EVENT_TOO_LARGE, "events[" + i + "] is " + size
+                        + " bytes stored; the limit is " + Limits.MAX_EVENT_BYTES + ": split it",
+                        Json.object().put("field", "events[" + i + "]").put("size", size)
+                                .put("limit", Limits.MAX_EVENT_BYTES));
+            }
+        }
+    }
+
+    private Map<String, Map<String, AttributeValue>> readHeadAndProducer(String sessionId, Producer producer) {
+        Map<String, Map<String, AttributeValue>> rows = new HashMap<>();
+        rows.put(SESSION_SK, getItem(tables.sessions(), sessionId, SESSION_SK));
+        if (producer != null) {
+            String sk = PRODUCER_PREFIX + producer.id();
+            rows.put(sk, getItem(tables.sessions(), sessionId, sk));
+        }
+        return rows;
+    }
+
+    private TransactWriteItem headUpdate(String sessionId, boolean create, long head, long last, long now) {
+        return TransactWriteItem.builder().update(u -> u.tableName(tables.sessions())
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SESSION_SK)))
+                .updateExpression("SET head = :last, updatedAt = :now, createdAt = if_not_exists(createdAt, :now)")
+                .conditionExpression(create ? "attribute_not_exists(head)" : "head = :head")
+                .expressionAttributeValues(create
+                        ? Map.of(":last", n(last), ":now", n(now))
+                        : Map.of(":last", n(last), ":now", n(now), ":head", n(head)))).build();
+    }
+
+    private TransactWriteItem eventPut(Event e) {
+        return TransactWriteItem.builder().put(p -> p.tableName(tables.events())
+                .item(Map.of(Attrs.SESSION_ID, s(e.sessionId()), Attrs.SEQ, n(e.seq()), Attrs.EVENT_JSON, s(e.toJson())))
+                .conditionExpression("attribute_not_exists(#seq)")
+                .expressionAttributeNames(Map.of("#seq", Attrs.SEQ))).build();
+    }
+
+    private static void backoff(int attempt) {
+        long capMs = Math.min(50, 1L << Math.min(attempt, 6));
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(capMs + 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while retrying an append", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /** The highest seq of the session (0 when it has no events). */
+    public long head(String sessionId) {
+        return Attrs.num(getItem(tables.sessions(), sessionId, SESSION_SK), "head", 0);
+    }
+
+    /** Events with seq > {@code afterSeq}, in order, at most {@code limit} of them. */
+    public EventPage readAfter(String sessionId, long afterSeq, int limit) {
+        QueryResponse r = ddb.query(q -> q.tableName(tables.events()).consistentRead(true).limit(limit)
+                .keyConditionExpression("#sid = :sid AND #seq > :after")
+                .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#seq", Attrs.SEQ))
+                .expressionAttributeValues(Map.of(":sid", s(sessionId), ":after", n(afterSeq))));
+        List<StoredEvent> out = new ArrayList<>(r.count());
+        for (Map<String, AttributeValue> item : r.items()) {
+            out.add(new StoredEvent(Attrs.num(item, Attrs.SEQ, 0), Attrs.str(item, Attrs.EVENT_JSON)));
+        }
+        return new EventPage(out, r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty());
+    }
+
+    /** The assembled state at the current head; its cost is the stored items plus uncompacted events. */
+    public Hydration hydrate(String sessionId) {
+        return compactor.hydrate(sessionId);
+    }
+
+    /** Fold whatever is not yet compacted into stored items (normally triggered by appends). */
+    public void compact(String sessionId) {
+        compactor.compact(sessionId);
+    }
+
+    /** The run row's state, for control and tests; null when the run does not exist. */
+    public RunRow run(String sessionId, String runId) {
+        Map<String, AttributeValue> r = getItem(tables.sessions(), sessionId, RUN_PREFIX + runId);
+        if (r == null) return null;
+        return new RunRow(runId, Attrs.str(r, "agentId"), Attrs.str(r, "parentRunId"),
+                RunState.fromWire(Attrs.str(r, "state")), Attrs.num(r, "startedSeq", 0), Attrs.num(r, "lastSeq", 0),
+                Attrs.num(r, "stoppedAtSeq"));
+    }
+
+    public record RunRow(String runId, String agentId, String parentRunId, RunState state, long startedSeq,
+                         long lastSeq, Long stoppedAtSeq) {}
+
+    Map<String, AttributeValue> getItem(String table, String sessionId, String sk) {
+        var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk))));
+        return r.hasItem() && !r.item().isEmpty() ? r.item() : null;
+    }
+
+    // ---------------------------------------------------------------- plan values
+
+    /** An event before its seq is known. */
+    record Draft(EventType type, String runId, String agentId, ObjectNode data) {
+        Event toEvent(long seq, String sessionId, long ts) {
+            return new Event(seq, sessionId, type, agentId, runId, ts, data);
+        }
+    }
+
+    /**
+     * What an append does to one run row: the states it requires (the fence), the state it leaves,
+     * and the batch positions of its first and last event (to compute seqs once the head is known).
+     */
+    record RunChange(String runId, Set<RunState> requiredStates, Long requiredLastSeq, RunState newState,
+                     boolean create, Draft firstDraft, int firstIndex, int lastIndex, Long stoppedAtSeq) {
+
+        static RunChange first(Draft d, int index) {
+            Set<RunState> from = RunStateMachine.allowedFrom(d.type());
+            RunState next = d.type() == EventType.RUN_STARTED ? RunState.RUNNING
+                    : RunStateMachine.next(from.iterator().next(), d.type()).orElseThrow();
+            // run.failed is allowed from two states; it leads to FAILED from either
+            return new RunChange(d.runId(), from, null, next, from.isEmpty(), d, index, index, null);
+        }
+
+        RunChange then(Draft d, int index, RunState next) {
+            return new RunChange(runId, requiredStates, requiredLastSeq, next, create, firstDraft, firstIndex, index,
+                    stoppedAtSeq);
+        }
+
+        EventType firstType() {
+            return firstDraft == null ? EventType.RUN_STOP_REQUESTED : firstDraft.type();
+        }
+
+        TransactWriteItem toWrite(String table, String sessionId, long firstSeq, long now) {
+            long lastSeq = firstSeq + lastIndex;
+            // completed/failed: the run's last accepted seq is its final event; a stop names it explicitly
+            Long stoppedAt = stoppedAtSeq != null ? stoppedAtSeq : (newState.fenced() ? lastSeq : null);
+            Map<String, AttributeValue> key = Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(RUN_PREFIX + runId));
+            if (create) {
+                Map<String, AttributeValue> item = new HashMap<>(key);
+                item.put("runId", s(runId));
+                item.put("agentId", s(firstDraft.agentId()));
+                String parent = firstDraft.data().path("parentRunId").asText(null);
+                if (parent != null) item.put("parentRunId", s(parent));
+                item.put("state", s(newState.wire()));
+                item.put("startedSeq", n(firstSeq + firstIndex));
+                item.put("lastSeq", n(lastSeq));
+                item.put("heartbeatAt", n(now));
+                if (stoppedAt != null) item.put("stoppedAtSeq", n(stoppedAt));
+                return TransactWriteItem.builder().put(p -> p.tableName(table).item(item)
+                        .conditionExpression("attribute_not_exists(sk)")).build();
+            }
+            Map<String, AttributeValue> values = new HashMap<>();
+            values.put(":state", s(newState.wire()));
+            values.put(":last", n(lastSeq));
+            values.put(":now", n(now));
+            StringBuilder set = new StringBuilder("SET #state = :state, lastSeq = :last, heartbeatAt = :now");
+            if (stoppedAt != null) {
+                set.append(", stoppedAtSeq = :stoppedAt");
+                values.put(":stoppedAt", n(stoppedAt));
+            }
+            List<String> allowed = new ArrayList<>();
+            int i = 0;
+            for (RunState st : requiredStates) {
+                values.put(":from" + i, s(st.wire()));
+                allowed.add(":from" + i++);
+            }
+            String condition = "#state IN (" + String.join(", ", allowed) + ")";
+            if (requiredLastSeq != null) {
+                condition += " AND lastSeq = :expectedLast";
+                values.put(":expectedLast", n(requiredLastSeq));
+            }
+            String cond = condition;
+            return TransactWriteItem.builder().update(u -> u.tableName(table).key(key)
+                    .updateExpression(set.toString()).conditionExpression(cond)
+                    .expressionAttributeNames(Map.of("#state", "state")).expressionAttributeValues(values)).build();
+        }
+    }
+}
