@@ -140,8 +140,11 @@ public final class Assembler {
         r.lastSeq = e.seq();
         if (e.type().isRunTransition()) {
             RunState next = RunStateMachine.next(r.state, e.type()).orElse(r.state);
+            if (r.state == RunState.RUNNING && next.fenced()) {
+                // as the store records it: a stop names the run's last seq, an end is its own last seq
+                r.stoppedAtSeq = e.data().hasNonNull("stoppedAtSeq") ? e.data().get("stoppedAtSeq").asLong() : e.seq();
+            }
             r.state = next;
-            if (e.data().hasNonNull("stoppedAtSeq")) r.stoppedAtSeq = e.data().get("stoppedAtSeq").asLong();
         }
     }
 

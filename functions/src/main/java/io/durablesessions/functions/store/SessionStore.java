@@ -376,7 +376,8 @@ public final class SessionStore {
             values.put(":now", n(now));
             StringBuilder set = new StringBuilder("SET #state = :state, lastSeq = :last, heartbeatAt = :now");
             if (stoppedAt != null) {
-                set.append(", stoppedAtSeq = :stoppedAt");
+                // the first fence names the run's last seq; acknowledging or failing later keeps it
+                set.append(", stoppedAtSeq = if_not_exists(stoppedAtSeq, :stoppedAt)");
                 values.put(":stoppedAt", n(stoppedAt));
             }
             List<String> allowed = new ArrayList<>();

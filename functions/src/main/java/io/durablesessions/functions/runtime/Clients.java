@@ -1,0 +1,39 @@
+package io.durablesessions.functions.runtime;
+
+import java.net.URI;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.apigatewaymanagementapi.ApiGatewayManagementApiClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * Builds the SDK clients once per container. In Lambda the region and credentials come from the
+ * environment; the local stack passes loopback endpoints and dummy credentials instead.
+ */
+public final class Clients {
+    private Clients() {}
+
+    public static DynamoDbClient dynamo(Region region, URI endpointOrNull) {
+        var b = DynamoDbClient.builder().region(region).httpClient(UrlConnectionHttpClient.create())
+                .credentialsProvider(credentials(endpointOrNull))
+                .overrideConfiguration(ClientOverrideConfiguration.builder().build());
+        if (endpointOrNull != null) b.endpointOverride(endpointOrNull);
+        return b.build();
+    }
+
+    public static ApiGatewayManagementApiClient management(Region region, URI endpoint, boolean local) {
+        return ApiGatewayManagementApiClient.builder().region(region).httpClient(UrlConnectionHttpClient.create())
+                .credentialsProvider(credentials(local ? endpoint : null)).endpointOverride(endpoint).build();
+    }
+
+    private static AwsCredentialsProvider credentials(URI localEndpoint) {
+        // a loopback endpoint is the local stack: it ignores signatures, but the SDK still signs
+        return localEndpoint != null ? StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))
+                : EnvironmentVariableCredentialsProvider.create();
+    }
+}
