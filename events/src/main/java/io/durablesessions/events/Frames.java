@@ -1,5 +1,6 @@
 package io.durablesessions.events;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.AppendResult.Appended;
 import io.durablesessions.events.AppendResult.Contention;
@@ -39,8 +40,10 @@ public final class Frames {
         return error(requestId, e.code(), e.getMessage(), e.details());
     }
 
-    public static String subscribed(String requestId, String sessionId, long headSeq) {
-        return Json.write(base("subscribed", requestId).put("sessionId", sessionId).put("headSeq", headSeq));
+    /** {@code complete} false: the catch-up stopped early; subscribe again from the last seq applied. */
+    public static String subscribed(String requestId, String sessionId, long headSeq, boolean complete) {
+        return Json.write(base("subscribed", requestId).put("sessionId", sessionId).put("headSeq", headSeq)
+                .put("complete", complete));
     }
 
     public static String unsubscribed(String requestId, String sessionId) {
@@ -51,10 +54,93 @@ public final class Frames {
         return Json.write(base("pong", requestId).put("ts", ts));
     }
 
-    public static String snapshot(String requestId, String sessionId, SessionState state) {
-        ObjectNode n = base("snapshot", requestId).put("sessionId", sessionId).put("headSeq", state.headSeq());
-        n.set("state", state.toNode());
+    /**
+     * The snapshot of a hydrate as one or more {@code snapshot} frames of at most {@code maxBytes}
+     * each (docs/protocol.md §8.1). Part 0 carries runs and agents; items follow in order; an item
+     * too large for one frame is split into parts marked {@code "continued": true}.
+     */
+    public static List<String> snapshots(String requestId, String sessionId, SessionState state, int maxBytes) {
+        int budget = maxBytes - 512 - 3 * Limits.MAX_ID_LENGTH;
+        List<ObjectNode> pieces = new ArrayList<>();
+        for (SessionState.Item item : state.items()) pieces.addAll(splitItem(item.toNode(), budget));
+        List<String> frames = new ArrayList<>();
+        ObjectNode head = Json.object();
+        ArrayNode runs = head.putArray("runs");
+        state.toNode().get("runs").forEach(runs::add);
+        ArrayNode agents = head.putArray("agents");
+        state.toNode().get("agents").forEach(agents::add);
+        List<ObjectNode> current = new ArrayList<>();
+        int size = utf8(Json.write(head));
+        for (ObjectNode piece : pieces) {
+            int len = utf8(Json.write(piece)) + 1;
+            if (!current.isEmpty() && size + len > budget) {
+                frames.add(snapshotFrame(requestId, sessionId, state.headSeq(), frames.size(), false,
+                        frames.isEmpty() ? head : null, current));
+                current = new ArrayList<>();
+                size = 0;
+            }
+            current.add(piece);
+            size += len;
+        }
+        frames.add(snapshotFrame(requestId, sessionId, state.headSeq(), frames.size(), true,
+                frames.isEmpty() ? head : null, current));
+        return frames;
+    }
+
+    private static String snapshotFrame(String requestId, String sessionId, long headSeq, int part, boolean last,
+                                        ObjectNode head, List<ObjectNode> items) {
+        ObjectNode n = base("snapshot", requestId).put("sessionId", sessionId).put("headSeq", headSeq)
+                .put("part", part).put("final", last);
+        ObjectNode st = n.putObject("state");
+        st.put("headSeq", headSeq);
+        ArrayNode is = st.putArray("items");
+        items.forEach(is::add);
+        if (head != null) {
+            st.set("runs", head.get("runs"));
+            st.set("agents", head.get("agents"));
+        }
         return Json.write(n);
+    }
+
+    /** Splits one item node so each piece fits {@code budget} bytes. */
+    static List<ObjectNode> splitItem(ObjectNode item, int budget) {
+        if (utf8(Json.write(item)) <= budget) return List.of(item);
+        List<ObjectNode> parts = new ArrayList<>();
+        if ("message".equals(item.path("kind").asText())) {
+            String text = item.path("text").asText();
+            int chunkBytes = budget - utf8(Json.write(item.deepCopy().put("text", ""))) - 64;
+            int start = 0;
+            while (start < text.length() || parts.isEmpty()) {
+                int end = start;
+                int bytes = 0;
+                while (end < text.length()) {
+                    int cp = text.codePointAt(end);
+                    // JSON escaping can grow a char up to 6 bytes; count the worst case
+                    int b = cp < 0x20 || cp == '"' || cp == '\\' ? 6 : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+                    if (bytes + b > chunkBytes) break;
+                    bytes += b;
+                    end += Character.charCount(cp);
+                }
+                ObjectNode part = item.deepCopy().put("text", text.substring(start, end));
+                if (!parts.isEmpty()) part.put("continued", true);
+                parts.add(part);
+                start = end;
+            }
+            return parts;
+        }
+        if ("tool_call".equals(item.path("kind").asText())) {
+            ObjectNode first = item.deepCopy();
+            first.putNull("result");
+            ObjectNode second = item.deepCopy();
+            second.putNull("arguments");
+            second.put("continued", true);
+            return List.of(first, second);
+        }
+        return List.of(item); // custom items are single events, always under the event limit
+    }
+
+    private static int utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
     }
 
     /** One {@code events} frame from stored event texts, which are spliced in unchanged. */
@@ -68,25 +154,30 @@ public final class Frames {
         return sb.append("]}").toString();
     }
 
+    /** One packed {@code events} frame and which of the input events it holds. */
+    public record Packed(String frame, int firstIndex, int count) {}
+
     /**
      * Packs stored events, in order, into as few {@code events} frames as fit {@code maxBytes}
      * each. Every stored event is at most {@link Limits#MAX_EVENT_BYTES}, so one always fits.
      */
-    public static List<String> packEvents(String sessionId, List<String> eventJsons, int maxBytes) {
-        List<String> frames = new ArrayList<>();
-        List<String> current = new ArrayList<>();
+    public static List<Packed> packEvents(String sessionId, List<String> eventJsons, int maxBytes) {
+        List<Packed> frames = new ArrayList<>();
+        int first = 0;
         int size = EVENTS_FRAME_OVERHEAD;
-        for (String e : eventJsons) {
-            int len = e.getBytes(StandardCharsets.UTF_8).length + 1;
-            if (!current.isEmpty() && size + len > maxBytes) {
-                frames.add(events(sessionId, current));
-                current = new ArrayList<>();
+        for (int i = 0; i < eventJsons.size(); i++) {
+            int len = eventJsons.get(i).getBytes(StandardCharsets.UTF_8).length + 1;
+            if (i > first && size + len > maxBytes) {
+                frames.add(new Packed(events(sessionId, eventJsons.subList(first, i)), first, i - first));
+                first = i;
                 size = EVENTS_FRAME_OVERHEAD;
             }
-            current.add(e);
             size += len;
         }
-        if (!current.isEmpty()) frames.add(events(sessionId, current));
+        if (first < eventJsons.size()) {
+            frames.add(new Packed(events(sessionId, eventJsons.subList(first, eventJsons.size())), first,
+                    eventJsons.size() - first));
+        }
         return frames;
     }
 

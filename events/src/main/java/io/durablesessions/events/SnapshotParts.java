@@ -1,0 +1,50 @@
+package io.durablesessions.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/** Joins the {@code snapshot} frames of one hydrate back into a {@link SessionState} (client side). */
+public final class SnapshotParts {
+    private final ObjectNode state = Json.object();
+    private final ArrayNode items = state.putArray("items");
+    private boolean complete;
+
+    /** Adds the next frame (parts arrive in order on one connection). Returns true at the final part. */
+    public boolean add(ObjectNode frame) {
+        JsonNode st = frame.get("state");
+        state.put("headSeq", frame.path("headSeq").asLong());
+        if (st.has("runs")) state.set("runs", st.get("runs"));
+        if (st.has("agents")) state.set("agents", st.get("agents"));
+        for (JsonNode item : st.path("items")) {
+            if (item.path("continued").asBoolean(false) && !items.isEmpty()) {
+                ObjectNode prev = (ObjectNode) items.get(items.size() - 1);
+                if ("message".equals(item.path("kind").asText())) {
+                    prev.put("text", prev.path("text").asText() + item.path("text").asText());
+                } else {
+                    prev.set("result", item.get("result"));
+                }
+            } else {
+                items.add(item.deepCopy());
+            }
+        }
+        complete = frame.path("final").asBoolean(false);
+        return complete;
+    }
+
+    public boolean complete() {
+        return complete;
+    }
+
+    public SessionState state() {
+        if (!complete) throw new IllegalStateException("snapshot parts still missing");
+        return SessionState.fromNode(state);
+    }
+
+    public static SessionState join(List<ObjectNode> frames) {
+        SnapshotParts p = new SnapshotParts();
+        frames.forEach(p::add);
+        return p.state();
+    }
+}

@@ -1,0 +1,132 @@
+package io.durablesessions.functions.fanout;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue;
+import io.durablesessions.events.Frames;
+import io.durablesessions.events.Limits;
+import io.durablesessions.functions.runtime.Sender;
+import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.Attrs;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.logging.Logger;
+
+/**
+ * The events table's stream → every subscriber of each session. Per batch: group records by
+ * session (keeping seq order), Query the session's subscribers once, pack its events into as few
+ * frames as the message limit allows, and send to all connections concurrently. A 410 removes
+ * only that connection. Any other failure is reported as a batch item failure at the first record
+ * that did not reach everyone, so the event source retries from there (subscribers may then see
+ * some events twice and drop them by seq) and a session's order is never broken.
+ */
+public final class FanoutHandler implements RequestHandler<DynamodbEvent, StreamsEventResponse> {
+    private static final Logger LOG = Logger.getLogger(FanoutHandler.class.getName());
+    private static final int MAX_CONCURRENT_POSTS = 256;
+
+    private final Services services;
+
+    public FanoutHandler() {
+        this(Services.fromEnvironment());
+    }
+
+    public FanoutHandler(Services services) {
+        this.services = services;
+    }
+
+    /** One stream record of an inserted event. */
+    record Rec(String sequenceNumber, long seq, String json) {}
+
+    @Override
+    public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
+        Map<String, List<Rec>> bySession = new LinkedHashMap<>();
+        for (DynamodbEvent.DynamodbStreamRecord r : event.getRecords()) {
+            if (!"INSERT".equals(r.getEventName()) || r.getDynamodb() == null) continue;
+            Map<String, AttributeValue> image = r.getDynamodb().getNewImage();
+            AttributeValue sid = image == null ? null : image.get(Attrs.SESSION_ID);
+            AttributeValue seq = image == null ? null : image.get(Attrs.SEQ);
+            AttributeValue json = image == null ? null : image.get(Attrs.EVENT_JSON);
+            if (sid == null || seq == null || json == null) {
+                LOG.warning("skipping a stream record that is not an event: " + r.getDynamodb().getSequenceNumber());
+                continue; // a poison record must never block the shard
+            }
+            bySession.computeIfAbsent(sid.getS(), k -> new ArrayList<>())
+                    .add(new Rec(r.getDynamodb().getSequenceNumber(), Long.parseLong(seq.getN()), json.getS()));
+        }
+        List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
+        Semaphore posts = new Semaphore(MAX_CONCURRENT_POSTS);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<String>> results = new ArrayList<>();
+            for (var e : bySession.entrySet()) {
+                List<Rec> recs = e.getValue();
+                recs.sort(Comparator.comparingLong(Rec::seq));
+                results.add(pool.submit(() -> deliver(e.getKey(), recs, pool, posts)));
+            }
+            for (Future<String> f : results) {
+                String failedAt = get(f);
+                if (failedAt != null) failures.add(new StreamsEventResponse.BatchItemFailure(failedAt));
+            }
+        }
+        return new StreamsEventResponse(failures);
+    }
+
+    /** Returns the stream sequence number of the first record not delivered to everyone, or null. */
+    private String deliver(String sessionId, List<Rec> recs, ExecutorService pool, Semaphore posts) {
+        List<String> connections;
+        try {
+            connections = services.connections().subscribers(sessionId);
+        } catch (RuntimeException e) {
+            LOG.warning("subscriber query failed: " + e);
+            return recs.get(0).sequenceNumber();
+        }
+        if (connections.isEmpty()) return null;
+        List<Frames.Packed> frames = Frames.packEvents(sessionId, recs.stream().map(Rec::json).toList(),
+                Limits.MAX_MESSAGE_BYTES);
+        List<Future<Integer>> perConnection = new ArrayList<>();
+        for (String connectionId : connections) {
+            perConnection.add(pool.submit(() -> sendAll(connectionId, frames, posts)));
+        }
+        int firstFailed = Integer.MAX_VALUE;
+        for (Future<Integer> f : perConnection) firstFailed = Math.min(firstFailed, get(f));
+        return firstFailed == Integer.MAX_VALUE ? null : recs.get(firstFailed).sequenceNumber();
+    }
+
+    /** Sends the frames in order; returns the index of the first record not delivered, or MAX_VALUE. */
+    private int sendAll(String connectionId, List<Frames.Packed> frames, Semaphore posts) {
+        for (Frames.Packed frame : frames) {
+            Sender.Outcome outcome;
+            posts.acquireUninterruptibly();
+            try {
+                outcome = services.sender().post(connectionId, frame.frame());
+            } finally {
+                posts.release();
+            }
+            if (outcome == Sender.Outcome.GONE) {
+                services.connections().remove(connectionId); // only the connection that is gone
+                return Integer.MAX_VALUE;
+            }
+            if (outcome == Sender.Outcome.FAILED) return frame.firstIndex();
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    private static <T> T get(Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.durablesessions.functions.gateway;
+
+import io.durablesessions.events.ClientMessage;
+import io.durablesessions.events.ClientMessage.Append;
+import io.durablesessions.events.ClientMessage.Control;
+import io.durablesessions.events.ClientMessage.Ping;
+import io.durablesessions.events.ClientMessage.Subscribe;
+import io.durablesessions.events.ClientMessage.Unsubscribe;
+import io.durablesessions.events.Frames;
+import io.durablesessions.functions.control.Controller;
+import io.durablesessions.functions.publish.Publisher;
+import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.ConnectionStore.Connection;
+import io.durablesessions.functions.subscribe.Subscriptions;
+
+/** Which feature serves which message. The one place a new action is wired in. */
+public final class Router {
+    private final Services services;
+    private final Publisher publisher;
+    private final Subscriptions subscriptions;
+    private final Controller controller;
+
+    public Router(Services services) {
+        this.services = services;
+        this.publisher = new Publisher(services);
+        this.subscriptions = new Subscriptions(services);
+        this.controller = new Controller(services);
+    }
+
+    /** Returns the frame that answers the message, or null for none. */
+    public String dispatch(ClientMessage msg, Connection caller) {
+        return switch (msg) {
+            case Append a -> publisher.append(a, caller);
+            case Subscribe s -> subscriptions.subscribe(s, caller);
+            case Unsubscribe u -> subscriptions.unsubscribe(u, caller);
+            case Control c -> controller.control(c, caller);
+            case Ping p -> Frames.pong(p.requestId(), services.clock().millis());
+        };
+    }
+}

@@ -1,0 +1,42 @@
+package io.durablesessions.functions.runtime;
+
+import io.durablesessions.functions.store.ConnectionStore;
+import io.durablesessions.functions.store.SessionStore;
+import io.durablesessions.functions.store.TableNames;
+import java.net.URI;
+import java.time.Clock;
+import java.util.Map;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * Everything a handler needs, built once per Lambda container (or once for the whole local
+ * stack) and passed to handlers by constructor: no global state, no lazy initialisation.
+ */
+public record Services(SessionStore sessions, ConnectionStore connections, Sender sender, Clock clock) {
+
+    /** Catch-up events sent per subscribe before the client is told to continue (bounds the invocation). */
+    public static final int MAX_CATCH_UP_EVENTS = 20_000;
+
+    /** Lambda: table names, region and the management endpoint come from the environment CDK sets. */
+    public static Services fromEnvironment() {
+        Map<String, String> env = System.getenv();
+        Region region = Region.of(env.getOrDefault("AWS_REGION", "us-east-1"));
+        String endpoint = env.get("MANAGEMENT_ENDPOINT");
+        if (endpoint == null) throw new IllegalStateException("MANAGEMENT_ENDPOINT is not set");
+        DynamoDbClient ddb = Clients.dynamo(region, null);
+        return create(ddb, TableNames.fromEnvironment(env),
+                new Sender(Clients.management(region, URI.create(endpoint), false)), Clock.systemUTC());
+    }
+
+    /** The local stack: loopback endpoints for DynamoDB and the management API. */
+    public static Services local(URI dynamoEndpoint, URI managementEndpoint, TableNames tables, Clock clock) {
+        DynamoDbClient ddb = Clients.dynamo(Region.US_EAST_1, dynamoEndpoint);
+        return create(ddb, tables, new Sender(Clients.management(Region.US_EAST_1, managementEndpoint, true)), clock);
+    }
+
+    public static Services create(DynamoDbClient ddb, TableNames tables, Sender sender, Clock clock) {
+        return new Services(new SessionStore(ddb, tables, clock), new ConnectionStore(ddb, tables, clock), sender,
+                clock);
+    }
+}

@@ -1,0 +1,149 @@
+package io.durablesessions.functions.store;
+
+import static io.durablesessions.functions.store.Attrs.n;
+import static io.durablesessions.functions.store.Attrs.s;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+
+/**
+ * Connections and subscriptions. Items: {@code CONN#id / META} (who is connected),
+ * {@code CONN#id / SUB#session} (what it subscribed, to clean up) and {@code SUB#session / id}
+ * (who to fan a session out to: one Query, never a Scan). Every row carries a TTL a little past
+ * API Gateway's 2-hour connection cap, because {@code $disconnect} is best effort.
+ */
+public final class ConnectionStore {
+    static final String CONN = "CONN#";
+    static final String SUB = "SUB#";
+    static final String META = "META";
+    /** API Gateway closes every connection after 2 hours; rows outlive it by a margin, then expire. */
+    public static final Duration ROW_TTL = Duration.ofHours(2).plusMinutes(15);
+
+    private final DynamoDbClient ddb;
+    private final String table;
+    private final Clock clock;
+
+    public ConnectionStore(DynamoDbClient ddb, TableNames tables, Clock clock) {
+        this.ddb = ddb;
+        this.table = tables.connections();
+        this.clock = clock;
+    }
+
+    /** Who is on the other end of a connection, as established at {@code $connect}. */
+    public record Connection(String connectionId, String principal, String role, String label, String surface,
+                             long connectedAt) {
+        public boolean isAgent() {
+            return "agent".equals(role);
+        }
+    }
+
+    public void register(Connection c) {
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put(Attrs.PK, s(CONN + c.connectionId()));
+        item.put(Attrs.SK, s(META));
+        item.put("principal", s(c.principal()));
+        item.put("role", s(c.role()));
+        if (c.label() != null) item.put("label", s(c.label()));
+        if (c.surface() != null) item.put("surface", s(c.surface()));
+        item.put("connectedAt", n(c.connectedAt()));
+        item.put(Attrs.EXPIRES_AT, n(expiry()));
+        ddb.putItem(p -> p.tableName(table).item(item));
+    }
+
+    public Connection get(String connectionId) {
+        var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
+                .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(META))));
+        if (!r.hasItem() || r.item().isEmpty()) return null;
+        var i = r.item();
+        if (Attrs.num(i, Attrs.EXPIRES_AT, Long.MAX_VALUE) < clock.millis() / 1000) return null; // TTL is lazy
+        return new Connection(connectionId, Attrs.str(i, "principal"), Attrs.str(i, "role"), Attrs.str(i, "label"),
+                Attrs.str(i, "surface"), Attrs.num(i, "connectedAt", 0));
+    }
+
+    /** Registers the subscription; idempotent. Returns false if the connection is not registered. */
+    public boolean subscribe(String connectionId, String sessionId, String principal) {
+        long exp = expiry();
+        List<TransactWriteItem> tx = List.of(
+                TransactWriteItem.builder().conditionCheck(c -> c.tableName(table)
+                        .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(META)))
+                        .conditionExpression("attribute_exists(pk)")).build(),
+                TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
+                        Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId), "principal", s(principal),
+                        Attrs.EXPIRES_AT, n(exp)))).build(),
+                TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
+                        Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId), Attrs.EXPIRES_AT, n(exp))))
+                        .build());
+        try {
+            ddb.transactWriteItems(r -> r.transactItems(tx));
+            return true;
+        } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException e) {
+            return false;
+        }
+    }
+
+    public void unsubscribe(String connectionId, String sessionId) {
+        ddb.transactWriteItems(r -> r.transactItems(
+                TransactWriteItem.builder().delete(d -> d.tableName(table)
+                        .key(Map.of(Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId)))).build(),
+                TransactWriteItem.builder().delete(d -> d.tableName(table)
+                        .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId)))).build()));
+    }
+
+    /** Number of sessions the connection subscribes to (a bound against subscribe floods). */
+    public int subscriptionCount(String connectionId) {
+        return (int) rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).count();
+    }
+
+    /** Connection ids subscribed to a session: one paged Query on its partition. */
+    public List<String> subscribers(String sessionId) {
+        List<String> ids = new ArrayList<>();
+        long now = clock.millis() / 1000;
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse r = ddb.query(q -> q.tableName(table).keyConditionExpression("pk = :pk")
+                    .expressionAttributeValues(Map.of(":pk", s(SUB + sessionId))).exclusiveStartKey(from));
+            for (var item : r.items()) {
+                if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) ids.add(Attrs.str(item, Attrs.SK));
+            }
+            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+        } while (start != null);
+        return ids;
+    }
+
+    /** Removes one connection and all its subscriptions, and nothing else. */
+    public void remove(String connectionId) {
+        for (String sk : rowsOf(connectionId)) {
+            if (sk.startsWith(SUB)) {
+                String sessionId = sk.substring(SUB.length());
+                ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId))));
+            }
+            ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(sk))));
+        }
+    }
+
+    private List<String> rowsOf(String connectionId) {
+        List<String> sks = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse r = ddb.query(q -> q.tableName(table).consistentRead(true).keyConditionExpression("pk = :pk")
+                    .expressionAttributeValues(Map.of(":pk", s(CONN + connectionId))).exclusiveStartKey(from));
+            r.items().forEach(i -> sks.add(Attrs.str(i, Attrs.SK)));
+            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+        } while (start != null);
+        return sks;
+    }
+
+    private long expiry() {
+        return clock.millis() / 1000 + ROW_TTL.toSeconds();
+    }
+}
