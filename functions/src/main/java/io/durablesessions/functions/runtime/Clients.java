@@ -5,6 +5,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -27,8 +28,13 @@ public final class Clients {
     }
 
     public static ApiGatewayManagementApiClient management(Region region, URI endpoint, boolean local) {
+        // fail fast: a failed post is retried by the stream's event source (whole batch, in order),
+        // not by stalling this invocation in SDK backoff
         return ApiGatewayManagementApiClient.builder().region(region).httpClient(UrlConnectionHttpClient.create())
-                .credentialsProvider(credentials(local ? endpoint : null)).endpointOverride(endpoint).build();
+                .credentialsProvider(credentials(local ? endpoint : null)).endpointOverride(endpoint)
+                .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .maxAttempts(2).build()))
+                .build();
     }
 
     private static AwsCredentialsProvider credentials(URI localEndpoint) {

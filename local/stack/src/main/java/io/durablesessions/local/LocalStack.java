@@ -1,0 +1,160 @@
+package io.durablesessions.local;
+
+import io.durablesessions.functions.fanout.FanoutHandler;
+import io.durablesessions.functions.fanout.FanoutMapping;
+import io.durablesessions.functions.gateway.Routes;
+import io.durablesessions.functions.runtime.Clients;
+import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.TableNames;
+import io.durablesessions.functions.store.TableProvisioner;
+import io.durablesessions.local.apigateway.WebSocketApiEmulator;
+import io.durablesessions.local.dynamodb.LocalDynamoDb;
+import io.durablesessions.local.dynamodb.Options;
+import io.durablesessions.local.streams.FailedBatch;
+import io.durablesessions.local.streams.StreamEventSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * The whole service on one machine, on loopback only: the embedded DynamoDB (with Streams), the
+ * API Gateway WebSocket and {@code @connections} emulator, and the DynamoDB Streams event source
+ * emulator, all driving the SAME handler classes that run in Lambda.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    /** Knobs of the local stack; defaults are AWS's, tests shorten the timeouts. */
+    public record Config(int port, String stage, Duration idleTimeout, Duration maxConnectionDuration,
+                         Duration streamPollInterval, int streamShards, boolean serializePerConnection) {
+        public static Config defaults() {
+            return new Config(0, "local", Duration.ofMinutes(10), Duration.ofHours(2), Duration.ofMillis(20), 4, false);
+        }
+
+        public Config withPort(int p) {
+            return new Config(p, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
+                    serializePerConnection);
+        }
+
+        public Config withTimeouts(Duration idle, Duration max) {
+            return new Config(port, stage, idle, max, streamPollInterval, streamShards, serializePerConnection);
+        }
+
+        public Config withSerializePerConnection(boolean serialize) {
+            return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards, serialize);
+        }
+    }
+
+    private final LocalDynamoDb dynamo;
+    private final DynamoDbClient dynamoClient;
+    private final TableNames tables;
+    private final Services services;
+    private final WebSocketApiEmulator gateway;
+    private final StreamEventSource fanout;
+    private final List<FailedBatch> failedBatches = new CopyOnWriteArrayList<>();
+
+    private LocalStack(Config config) {
+        int port = config.port() == 0 ? freePort() : config.port();
+        dynamo = LocalDynamoDb.start(Options.defaults().withStreamShards(config.streamShards()));
+        tables = TableNames.fromEnvironment(System.getenv());
+        dynamoClient = Clients.dynamo(Region.US_EAST_1, dynamo.endpoint());
+        TableProvisioner.createAll(dynamoClient, tables);
+        URI management = URI.create("http://127.0.0.1:" + port + "/" + config.stage());
+        services = Services.local(dynamo.endpoint(), management, tables, Clock.systemUTC());
+
+        WebSocketApiEmulator.Builder b = WebSocketApiEmulator.builder().stage(config.stage()).port(port)
+                .idleTimeout(config.idleTimeout()).maxConnectionDuration(config.maxConnectionDuration())
+                .serializePerConnection(config.serializePerConnection());
+        for (Routes.Route route : Routes.ALL) {
+            var handler = route.factory().apply(services);
+            if (route.key().equals("$default")) b.defaultRoute(handler);
+            else b.route(route.key(), handler);
+        }
+        gateway = b.build().start();
+
+        fanout = StreamEventSource.create(dynamo, StreamEventSource.Config.builder(tables.events())
+                .functionName("fanout").batchSize(FanoutMapping.BATCH_SIZE)
+                .maximumBatchingWindow(FanoutMapping.MAX_BATCHING_WINDOW)
+                .pollInterval(config.streamPollInterval())
+                .startingPosition(StreamEventSource.StartingPosition.TRIM_HORIZON)
+                .reportBatchItemFailures(FanoutMapping.REPORT_BATCH_ITEM_FAILURES)
+                .bisectBatchOnFunctionError(FanoutMapping.BISECT_ON_ERROR)
+                .maximumRetryAttempts(FanoutMapping.MAX_RETRY_ATTEMPTS)
+                .maximumRecordAge(FanoutMapping.MAX_RECORD_AGE)
+                .filterInsertsOnly(true)
+                .onFailure(failedBatches::add)
+                .build(), new FanoutHandler(services)).start();
+    }
+
+    public static LocalStack start(Config config) {
+        return new LocalStack(config);
+    }
+
+    public static LocalStack start() {
+        return start(Config.defaults());
+    }
+
+    public URI webSocketUrl() {
+        return gateway.webSocketUrl();
+    }
+
+    public URI managementEndpoint() {
+        return gateway.managementEndpoint();
+    }
+
+    public URI dynamoEndpoint() {
+        return dynamo.endpoint();
+    }
+
+    public TableNames tables() {
+        return tables;
+    }
+
+    public Services services() {
+        return services;
+    }
+
+    public LocalDynamoDb dynamo() {
+        return dynamo;
+    }
+
+    public DynamoDbClient dynamoClient() {
+        return dynamoClient;
+    }
+
+    public WebSocketApiEmulator gateway() {
+        return gateway;
+    }
+
+    public StreamEventSource fanout() {
+        return fanout;
+    }
+
+    /** Batches the fan-out mapping gave up on (its on-failure destination). */
+    public List<FailedBatch> failedBatches() {
+        return List.copyOf(failedBatches);
+    }
+
+    @Override
+    public void close() {
+        fanout.close();
+        gateway.close();
+        dynamoClient.close();
+        dynamo.close();
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
