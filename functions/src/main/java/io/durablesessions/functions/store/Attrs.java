@@ -12,6 +12,9 @@ public final class Attrs {
     public static final String EXPIRES_AT = "expiresAt";
     /** The event's exact JSON text (events table); short, because every byte is billed per write. */
     public static final String EVENT_JSON = "e";
+    public static final String LIVE_RUNS_INDEX = "live-runs";
+    public static final String LIVE_SHARD = "liveShard";
+    public static final String HEARTBEAT_AT = "heartbeatAt";
 
     private Attrs() {}
 

@@ -31,7 +31,11 @@ public record TableLayout(String id, String envVar, String defaultName, KeyAttr 
      */
     public static final TableLayout SESSIONS = new TableLayout("Sessions", "SESSIONS_TABLE", "ds-sessions",
             new KeyAttr(Attrs.SESSION_ID, KeyType.S), Optional.of(new KeyAttr(Attrs.SK, KeyType.S)),
-            Optional.of(Attrs.EXPIRES_AT), Optional.empty(), List.of());
+            Optional.of(Attrs.EXPIRES_AT), Optional.empty(), List.of(
+                    // sparse: only runs that are not finished carry liveShard, so the sweeper Queries
+                    // live runs by heartbeat age without ever scanning finished ones
+                    new Index(Attrs.LIVE_RUNS_INDEX, new KeyAttr(Attrs.LIVE_SHARD, KeyType.S),
+                            Optional.of(new KeyAttr(Attrs.HEARTBEAT_AT, KeyType.N)))));
 
     /** Connections (pk CONN#id) and subscriptions (pk SUB#sessionId, sk connection id). */
     public static final TableLayout CONNECTIONS = new TableLayout("Connections", "CONNECTIONS_TABLE",
