@@ -27,7 +27,13 @@ public sealed interface AppendResult {
     /** The run is stopped, completed or failed; {@code stoppedAtSeq} is its last accepted seq. */
     record RunFenced(String runId, RunState state, Long stoppedAtSeq) implements AppendResult {}
 
+    /** The reply was interrupted: no more events for that message ({@code interruptedAtSeq}). */
+    record MessageFenced(String runId, String messageId, Long interruptedAtSeq) implements AppendResult {}
+
     record InvalidTransition(String runId, RunState state, EventType type) implements AppendResult {}
+
+    /** A service-side precondition written alongside the event did not hold; nothing was written. */
+    record PreconditionFailed() implements AppendResult {}
 
     /** Too many concurrent writers; nothing was written; retry with backoff. */
     record Contention(int attempts) implements AppendResult {}

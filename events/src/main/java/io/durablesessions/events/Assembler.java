@@ -28,6 +28,7 @@ public final class Assembler {
     private final Map<Long, Custom> customs = new HashMap<>();
     private final Map<String, RunB> runs = new HashMap<>();
     private final Map<String, AgentB> agents = new HashMap<>();
+    private final Map<String, MemberB> members = new HashMap<>();
 
     public static Assembler empty() {
         return new Assembler();
@@ -65,6 +66,11 @@ public final class Assembler {
             b.lastSeq = r.lastSeq();
             b.stoppedAtSeq = r.stoppedAtSeq();
             a.runs.put(r.runId(), b);
+        }
+        for (SessionState.PresenceView p : state.presence()) {
+            MemberB m = new MemberB(p);
+            m.lastSeq = p.joinedSeq();
+            a.members.put(p.memberId(), m);
         }
         for (AgentView v : state.agents()) {
             AgentB b = new AgentB(v.agentId(), v.firstSeq());
@@ -108,6 +114,22 @@ public final class Assembler {
                 MessageB m = e.dataText("messageId") == null ? null : messages.get(e.dataText("messageId"));
                 if (m != null && e.seq() > m.lastSeq && "streaming".equals(m.status)) {
                     m.status = "interrupted";
+                    m.lastSeq = e.seq();
+                }
+            }
+            case PRESENCE_JOINED -> {
+                String id = e.dataText("memberId");
+                MemberB m = members.get(id);
+                if (m == null || e.seq() > m.lastSeq) {
+                    members.put(id, new MemberB(new SessionState.PresenceView(id, e.dataText("principal"),
+                            e.dataText("role"), e.dataText("label"), e.dataText("surface"), e.seq())));
+                    members.get(id).lastSeq = e.seq();
+                }
+            }
+            case PRESENCE_LEFT -> {
+                MemberB m = members.get(e.dataText("memberId"));
+                if (m != null && e.seq() > m.lastSeq) {
+                    m.present = false;
                     m.lastSeq = e.seq();
                 }
             }
@@ -165,7 +187,9 @@ public final class Assembler {
                         r.stoppedAtSeq)).toList();
         List<AgentView> as = agents.values().stream().sorted(Comparator.comparingLong((AgentB a) -> a.firstSeq))
                 .map(a -> new AgentView(a.agentId, a.label, a.present, a.firstSeq, a.lastSeq)).toList();
-        return new SessionState(headSeq, items, rs, as);
+        List<SessionState.PresenceView> ps = members.values().stream().filter(m -> m.present).map(m -> m.view)
+                .sorted(Comparator.comparingLong(SessionState.PresenceView::joinedSeq)).toList();
+        return new SessionState(headSeq, items, rs, as, ps);
     }
 
     /** A reply whose run was fenced without a message.end must not look "streaming" forever. */
@@ -252,6 +276,16 @@ public final class Assembler {
             this.agentId = agentId;
             this.parentRunId = parentRunId;
             this.startedSeq = startedSeq;
+        }
+    }
+
+    private static final class MemberB {
+        final SessionState.PresenceView view;
+        boolean present = true;
+        long lastSeq;
+
+        MemberB(SessionState.PresenceView view) {
+            this.view = view;
         }
     }
 

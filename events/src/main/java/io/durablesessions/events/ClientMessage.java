@@ -16,13 +16,21 @@ public sealed interface ClientMessage {
         }
     }
 
-    /** {@code afterSeq} is null exactly when {@code hydrate} is true. */
-    record Subscribe(String requestId, String sessionId, Long afterSeq, boolean hydrate) implements ClientMessage {}
+    /**
+     * {@code afterSeq} is null exactly when {@code hydrate} is true. {@code controlOnly}: only the
+     * events an agent must obey (stop, interrupt, steer), for an agent's own connection.
+     */
+    record Subscribe(String requestId, String sessionId, Long afterSeq, boolean hydrate, boolean controlOnly)
+            implements ClientMessage {}
+
+    /** An agent's "still alive" for a run; keeps the liveness sweeper from failing it. */
+    record Heartbeat(String requestId, String sessionId, String runId) implements ClientMessage {}
 
     record Unsubscribe(String requestId, String sessionId) implements ClientMessage {}
 
-    record Control(String requestId, String sessionId, String runId, ControlCommand command, String text)
-            implements ClientMessage {}
+    /** {@code messageId}: for interrupt, the reply to end (default: the run's current one). */
+    record Control(String requestId, String sessionId, String runId, ControlCommand command, String text,
+                   String messageId) implements ClientMessage {}
 
     record Ping(String requestId) implements ClientMessage {}
 

@@ -39,6 +39,7 @@ public final class ClientMessages {
             case "unsubscribe" -> new Unsubscribe(requestId, Ids.id(obj, "sessionId"));
             case "control" -> control(obj, requestId);
             case "ping" -> new Ping(requestId);
+            case "heartbeat" -> new ClientMessage.Heartbeat(requestId, Ids.id(obj, "sessionId"), Ids.id(obj, "runId"));
             default -> throw new ProtocolException(ErrorCode.UNKNOWN_ACTION,
                     "unknown action '" + Json.truncate(action.textValue(), 64) + "'");
         };
@@ -86,10 +87,12 @@ public final class ClientMessages {
     private static Subscribe subscribe(ObjectNode obj, String requestId) {
         String sessionId = Ids.id(obj, "sessionId");
         boolean hydrate = Ids.bool(obj, "hydrate");
+        boolean controlOnly = Ids.bool(obj, "controlOnly");
         boolean hasAfter = obj.hasNonNull("afterSeq");
         if (hydrate && hasAfter) throw ProtocolException.invalid("afterSeq", "cannot be combined with hydrate");
+        if (hydrate && controlOnly) throw ProtocolException.invalid("controlOnly", "cannot be combined with hydrate");
         Long afterSeq = hydrate ? null : (hasAfter ? Ids.safeInteger(obj, "afterSeq") : 0L);
-        return new Subscribe(requestId, sessionId, afterSeq, hydrate);
+        return new Subscribe(requestId, sessionId, afterSeq, hydrate, controlOnly);
     }
 
     private static Control control(ObjectNode obj, String requestId) {
@@ -106,6 +109,6 @@ public final class ClientMessages {
         if (cmd == ControlCommand.STEER && (text == null || text.isBlank())) {
             throw ProtocolException.invalid("text", "is required for steer");
         }
-        return new Control(requestId, sessionId, runId, cmd, text);
+        return new Control(requestId, sessionId, runId, cmd, text, Ids.optionalId(obj, "messageId"));
     }
 }

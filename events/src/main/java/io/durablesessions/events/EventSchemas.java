@@ -54,7 +54,7 @@ final class EventSchemas {
             case AGENT_JOINED -> Ids.optionalText(data, "label", MAX_NAME);
             case AGENT_LEFT -> { }
             case CUSTOM -> Ids.text(data, "name", MAX_NAME);
-            case RUN_STOP_REQUESTED, RUN_STOPPED, RUN_INTERRUPTED, RUN_STEERED ->
+            case RUN_STOP_REQUESTED, RUN_STOPPED, RUN_INTERRUPTED, RUN_STEERED, PRESENCE_JOINED, PRESENCE_LEFT ->
                     throw new IllegalStateException("service-only types are refused before validation");
         }
     }

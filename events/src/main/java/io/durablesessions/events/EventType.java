@@ -21,6 +21,8 @@ public enum EventType {
     RUN_STEERED("run.steered", true),
     AGENT_JOINED("agent.joined", false),
     AGENT_LEFT("agent.left", false),
+    PRESENCE_JOINED("presence.joined", true),
+    PRESENCE_LEFT("presence.left", true),
     CUSTOM("custom", false);
 
     private static final Map<String, EventType> BY_WIRE = new HashMap<>();
@@ -48,6 +50,11 @@ public enum EventType {
     /** Whether the event changes its run's state (and so needs the run row in the append). */
     public boolean isRunTransition() {
         return wire.startsWith("run.") && this != RUN_STEERED && this != RUN_INTERRUPTED;
+    }
+
+    /** Events an agent must obey: delivered to control-only subscriptions (docs/protocol.md §6). */
+    public boolean isControl() {
+        return this == RUN_STOP_REQUESTED || this == RUN_STOPPED || this == RUN_INTERRUPTED || this == RUN_STEERED;
     }
 
     public static Optional<EventType> fromWire(String wire) {

@@ -69,6 +69,8 @@ public final class Frames {
         state.toNode().get("runs").forEach(runs::add);
         ArrayNode agents = head.putArray("agents");
         state.toNode().get("agents").forEach(agents::add);
+        ArrayNode presence = head.putArray("presence");
+        state.toNode().get("presence").forEach(presence::add);
         List<ObjectNode> current = new ArrayList<>();
         int size = utf8(Json.write(head));
         for (ObjectNode piece : pieces) {
@@ -98,6 +100,7 @@ public final class Frames {
         if (head != null) {
             st.set("runs", head.get("runs"));
             st.set("agents", head.get("agents"));
+            st.set("presence", head.get("presence"));
         }
         return Json.write(n);
     }
@@ -202,10 +205,15 @@ public final class Frames {
                 yield error(requestId, ErrorCode.RUN_FENCED, "run '" + f.runId() + "' is " + f.state().wire()
                         + (f.stoppedAtSeq() != null ? " at seq " + f.stoppedAtSeq() : "") + "; nothing was written", d);
             }
+            case AppendResult.MessageFenced m -> error(requestId, ErrorCode.MESSAGE_FENCED,
+                    "message '" + m.messageId() + "' of run '" + m.runId() + "' was interrupted; nothing was written",
+                    Json.object().put("runId", m.runId()).put("messageId", m.messageId()));
             case InvalidTransition t -> error(requestId, ErrorCode.INVALID_TRANSITION,
                     "'" + t.type().wire() + "' is not allowed while run '" + t.runId() + "' is "
                             + (t.state() == null ? "not started" : t.state().wire()),
                     Json.object().put("runId", t.runId()).put("state", t.state() == null ? null : t.state().wire()));
+            case AppendResult.PreconditionFailed p -> error(requestId, ErrorCode.CONTENTION,
+                    "the session changed meanwhile; nothing was written, retry", null);
             case Contention c -> error(requestId, ErrorCode.CONTENTION,
                     "too many concurrent writers on this session; nothing was written, retry",
                     Json.object().put("attempts", c.attempts()));

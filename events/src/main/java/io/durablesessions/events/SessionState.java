@@ -10,15 +10,26 @@ import java.util.List;
  * The assembled state of a session up to {@code headSeq} (docs/protocol.md §8): what a new tab
  * needs instead of every delta. Built only by {@link Assembler}.
  */
-public record SessionState(long headSeq, List<Item> items, List<RunView> runs, List<AgentView> agents) {
+public record SessionState(long headSeq, List<Item> items, List<RunView> runs, List<AgentView> agents,
+                           List<PresenceView> presence) {
 
     public SessionState {
         items = List.copyOf(items);
         runs = List.copyOf(runs);
         agents = List.copyOf(agents);
+        presence = List.copyOf(presence);
     }
 
-    public static final SessionState EMPTY = new SessionState(0, List.of(), List.of(), List.of());
+    public static final SessionState EMPTY = new SessionState(0, List.of(), List.of(), List.of(), List.of());
+
+    /** Who is attached: one member per principal and client instance (tab, phone), however often it reconnects. */
+    public record PresenceView(String memberId, String principal, String role, String label, String surface,
+                               long joinedSeq) {
+        ObjectNode toNode() {
+            return Json.object().put("memberId", memberId).put("principal", principal).put("role", role)
+                    .put("label", label).put("surface", surface).put("joinedSeq", joinedSeq);
+        }
+    }
 
     /** An entry of the conversation, ordered by {@link #firstSeq()}. */
     public sealed interface Item {
@@ -90,6 +101,8 @@ public record SessionState(long headSeq, List<Item> items, List<RunView> runs, L
         runs.forEach(r -> rs.add(r.toNode()));
         ArrayNode as = n.putArray("agents");
         agents.forEach(a -> as.add(a.toNode()));
+        ArrayNode ps = n.putArray("presence");
+        presence.forEach(p -> ps.add(p.toNode()));
         return n;
     }
 
@@ -111,7 +124,12 @@ public record SessionState(long headSeq, List<Item> items, List<RunView> runs, L
             agents.add(new AgentView(a.path("agentId").asText(), text(a, "label"), a.path("present").asBoolean(),
                     a.path("firstSeq").asLong(), a.path("lastSeq").asLong()));
         }
-        return new SessionState(n.path("headSeq").asLong(), items, runs, agents);
+        List<PresenceView> presence = new ArrayList<>();
+        for (JsonNode p : n.path("presence")) {
+            presence.add(new PresenceView(p.path("memberId").asText(), p.path("principal").asText(),
+                    p.path("role").asText(), text(p, "label"), text(p, "surface"), p.path("joinedSeq").asLong()));
+        }
+        return new SessionState(n.path("headSeq").asLong(), items, runs, agents, presence);
     }
 
     public static Item itemFromNode(JsonNode i) {

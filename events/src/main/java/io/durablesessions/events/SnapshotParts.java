@@ -17,6 +17,7 @@ public final class SnapshotParts {
         state.put("headSeq", frame.path("headSeq").asLong());
         if (st.has("runs")) state.set("runs", st.get("runs"));
         if (st.has("agents")) state.set("agents", st.get("agents"));
+        if (st.has("presence")) state.set("presence", st.get("presence"));
         for (JsonNode item : st.path("items")) {
             if (item.path("continued").asBoolean(false) && !items.isEmpty()) {
                 ObjectNode prev = (ObjectNode) items.get(items.size() - 1);

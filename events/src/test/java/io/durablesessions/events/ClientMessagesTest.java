@@ -92,11 +92,11 @@ class ClientMessagesTest {
     @Test
     void subscribeResumesAfterASeqOrHydrates() {
         assertThat(ClientMessages.parse("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"afterSeq\":41}"))
-                .isEqualTo(new Subscribe(null, "s", 41L, false));
+                .isEqualTo(new Subscribe(null, "s", 41L, false, false));
         assertThat(ClientMessages.parse("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"hydrate\":true}"))
-                .isEqualTo(new Subscribe(null, "s", null, true));
+                .isEqualTo(new Subscribe(null, "s", null, true, false));
         assertThat(ClientMessages.parse("{\"action\":\"subscribe\",\"sessionId\":\"s\"}"))
-                .isEqualTo(new Subscribe(null, "s", 0L, false));
+                .isEqualTo(new Subscribe(null, "s", 0L, false, false));
         assertThat(codeOf("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"hydrate\":true,\"afterSeq\":3}"))
                 .isEqualTo(ErrorCode.INVALID_MESSAGE);
         assertThat(codeOf("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"afterSeq\":-3}"))
@@ -106,7 +106,7 @@ class ClientMessagesTest {
     @Test
     void controlNamesACommand() {
         assertThat(ClientMessages.parse("{\"action\":\"control\",\"sessionId\":\"s\",\"runId\":\"r\",\"command\":\"steer\",\"text\":\"shorter\"}"))
-                .isEqualTo(new Control(null, "s", "r", ClientMessage.ControlCommand.STEER, "shorter"));
+                .isEqualTo(new Control(null, "s", "r", ClientMessage.ControlCommand.STEER, "shorter", null));
         assertThat(codeOf("{\"action\":\"control\",\"sessionId\":\"s\",\"runId\":\"r\",\"command\":\"steer\"}"))
                 .isEqualTo(ErrorCode.INVALID_MESSAGE);
         assertThat(codeOf("{\"action\":\"control\",\"sessionId\":\"s\",\"runId\":\"r\",\"command\":\"explode\"}"))

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * {@code $connect}: records who is on the connection. The identity comes from the authorizer's
  * context when there is one (security issue); until then from the query string
- * ({@code ?id=…&role=agent|client&label=…&surface=…}).
+ * ({@code ?id=…&role=agent|client|viewer&instance=…&label=…&surface=…}).
  */
 public final class ConnectHandler implements RequestHandler<APIGatewayV2WebSocketEvent, APIGatewayV2WebSocketResponse> {
     private final Services services;
@@ -31,12 +31,16 @@ public final class ConnectHandler implements RequestHandler<APIGatewayV2WebSocke
         Map<String, String> query = event.getQueryStringParameters() == null ? Map.of() : event.getQueryStringParameters();
         String id = query.get("id");
         String role = query.getOrDefault("role", "client");
-        if ((id != null && !Ids.isValidId(id)) || !(role.equals("agent") || role.equals("client"))) {
+        String instance = query.get("instance");
+        if ((id != null && !Ids.isValidId(id)) || (instance != null && !Ids.isValidId(instance))
+                || !(role.equals("agent") || role.equals("client") || role.equals("viewer"))) {
             return status(400, null);
         }
-        String principal = id != null ? id : "anon-" + connectionId.replaceAll("[^A-Za-z0-9]", "");
+        String safeConnectionId = connectionId.replaceAll("[^A-Za-z0-9]", "");
+        String principal = id != null ? id : "anon-" + safeConnectionId;
+        // a stable instance id (per tab / device) lets a reconnect keep its presence without flapping
         services.connections().register(new Connection(connectionId, principal, role, limit(query.get("label")),
-                limit(query.get("surface")), services.clock().millis()));
+                limit(query.get("surface")), instance != null ? instance : safeConnectionId, services.clock().millis()));
         return status(200, subprotocol(event));
     }
 

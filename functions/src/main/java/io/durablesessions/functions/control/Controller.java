@@ -2,15 +2,25 @@ package io.durablesessions.functions.control;
 
 import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ClientMessage.Control;
+import io.durablesessions.events.ClientMessage.Heartbeat;
+import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Frames;
 import io.durablesessions.events.Json;
+import io.durablesessions.events.ProtocolException;
+import io.durablesessions.events.RunState;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
+import io.durablesessions.functions.store.SessionStore.RunRow;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
 
 /**
- * Control of a run. {@code cancel} fences the run in DynamoDB and records who stopped it at which
- * seq; {@code interrupt} and {@code steer} are recorded in the log for the running agent.
+ * Live control of runs (docs/protocol.md §6). {@code cancel} fences the run in DynamoDB, then
+ * its running sub-runs (each fenced at its own last seq); {@code interrupt} fences the reply in
+ * progress and keeps the run; {@code steer} records an instruction for the running agent. Agents
+ * receive all three through their control-only subscription, in seq order.
  */
 public final class Controller {
     private final Services services;
@@ -20,14 +30,43 @@ public final class Controller {
     }
 
     public String control(Control c, Connection caller) {
+        if (!caller.canWrite()) {
+            throw new ProtocolException(ErrorCode.FORBIDDEN, "this connection may read but not control runs");
+        }
+        var sessions = services.sessions();
         AppendResult result = switch (c.command()) {
-            case CANCEL -> services.sessions().requestStop(c.sessionId(), c.runId(), c.command().wire(),
-                    caller.principal(), c.text());
-            case INTERRUPT -> services.sessions().appendServiceEvent(c.sessionId(), caller.principal(),
-                    EventType.RUN_INTERRUPTED, c.runId(), Json.object().put("by", caller.principal()));
-            case STEER -> services.sessions().appendServiceEvent(c.sessionId(), caller.principal(),
-                    EventType.RUN_STEERED, c.runId(), Json.object().put("by", caller.principal()).put("text", c.text()));
+            case CANCEL -> {
+                AppendResult r = sessions.requestStop(c.sessionId(), c.runId(), "cancel", caller.principal(), c.text());
+                if (r instanceof AppendResult.Appended) cancelSubRuns(c, caller);
+                yield r;
+            }
+            case INTERRUPT -> sessions.interrupt(c.sessionId(), c.runId(), c.messageId(), caller.principal());
+            case STEER -> sessions.appendServiceEvent(c.sessionId(), caller.principal(), EventType.RUN_STEERED,
+                    c.runId(), Json.object().put("by", caller.principal()).put("text", c.text()));
         };
         return Frames.appendOutcome(c.requestId(), c.sessionId(), result);
+    }
+
+    /** Cancelling a parent cancels every running descendant; siblings of a cancelled sub-run go on. */
+    private void cancelSubRuns(Control c, Connection caller) {
+        List<RunRow> runs = services.sessions().runs(c.sessionId());
+        Deque<String> parents = new ArrayDeque<>(List.of(c.runId()));
+        while (!parents.isEmpty()) {
+            String parent = parents.pop();
+            for (RunRow r : runs) {
+                if (!parent.equals(r.parentRunId())) continue;
+                parents.push(r.runId());
+                if (r.state() == RunState.RUNNING) {
+                    services.sessions().requestStop(c.sessionId(), r.runId(), "cancel", caller.principal(),
+                            "parent run " + c.runId() + " was cancelled");
+                }
+            }
+        }
+    }
+
+    public String heartbeat(Heartbeat h, Connection caller) {
+        AppendResult refusal = services.sessions().heartbeat(h.sessionId(), h.runId());
+        if (refusal != null) return Frames.appendOutcome(h.requestId(), h.sessionId(), refusal);
+        return Frames.ack(h.requestId(), h.sessionId(), null, null, false);
     }
 }

@@ -7,7 +7,10 @@ import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue;
 import io.durablesessions.events.Frames;
 import io.durablesessions.events.Limits;
+import io.durablesessions.functions.presence.Presence;
 import io.durablesessions.functions.runtime.Sender;
+import io.durablesessions.functions.store.ConnectionStore;
+import io.durablesessions.functions.subscribe.Subscriptions;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.Attrs;
 import java.util.ArrayList;
@@ -34,6 +37,7 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
     private static final int MAX_CONCURRENT_POSTS = 256;
 
     private final Services services;
+    private final Presence presence;
 
     public FanoutHandler() {
         this(Services.fromEnvironment());
@@ -41,10 +45,11 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
 
     public FanoutHandler(Services services) {
         this.services = services;
+        this.presence = new Presence(services);
     }
 
     /** One stream record of an inserted event. */
-    record Rec(String sequenceNumber, long seq, String json) {}
+    record Rec(String sequenceNumber, long seq, String json, boolean control) {}
 
     @Override
     public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
@@ -60,7 +65,8 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
                 continue; // a poison record must never block the shard
             }
             bySession.computeIfAbsent(sid.getS(), k -> new ArrayList<>())
-                    .add(new Rec(r.getDynamodb().getSequenceNumber(), Long.parseLong(seq.getN()), json.getS()));
+                    .add(new Rec(r.getDynamodb().getSequenceNumber(), Long.parseLong(seq.getN()), json.getS(),
+                            Subscriptions.isControl(json.getS())));
         }
         List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
         Semaphore posts = new Semaphore(MAX_CONCURRENT_POSTS);
@@ -81,28 +87,45 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
 
     /** Returns the stream sequence number of the first record not delivered to everyone, or null. */
     private String deliver(String sessionId, List<Rec> recs, ExecutorService pool, Semaphore posts) {
-        List<String> connections;
+        List<ConnectionStore.Subscriber> subscribers;
         try {
-            connections = services.connections().subscribers(sessionId);
+            subscribers = services.connections().subscribers(sessionId);
         } catch (RuntimeException e) {
             LOG.warning("subscriber query failed: " + e);
             return recs.get(0).sequenceNumber();
         }
-        if (connections.isEmpty()) return null;
-        List<Frames.Packed> frames = Frames.packEvents(sessionId, recs.stream().map(Rec::json).toList(),
-                Limits.MAX_MESSAGE_BYTES);
+        if (subscribers.isEmpty()) return null;
+        List<Integer> all = new ArrayList<>();
+        List<Integer> control = new ArrayList<>();
+        for (int i = 0; i < recs.size(); i++) {
+            all.add(i);
+            if (recs.get(i).control()) control.add(i);
+        }
+        List<Outgoing> everything = pack(sessionId, recs, all);
+        List<Outgoing> controlOnly = pack(sessionId, recs, control);
         List<Future<Integer>> perConnection = new ArrayList<>();
-        for (String connectionId : connections) {
-            perConnection.add(pool.submit(() -> sendAll(connectionId, frames, posts)));
+        for (ConnectionStore.Subscriber sub : subscribers) {
+            List<Outgoing> frames = sub.controlOnly() ? controlOnly : everything;
+            if (frames.isEmpty()) continue;
+            perConnection.add(pool.submit(() -> sendAll(sub.connectionId(), frames, posts)));
         }
         int firstFailed = Integer.MAX_VALUE;
         for (Future<Integer> f : perConnection) firstFailed = Math.min(firstFailed, get(f));
         return firstFailed == Integer.MAX_VALUE ? null : recs.get(firstFailed).sequenceNumber();
     }
 
+    /** A frame to send and the index (in the batch's records of its session) of its first event. */
+    record Outgoing(String frame, int firstRecord) {}
+
+    private static List<Outgoing> pack(String sessionId, List<Rec> recs, List<Integer> indexes) {
+        List<String> jsons = indexes.stream().map(i -> recs.get(i).json()).toList();
+        return Frames.packEvents(sessionId, jsons, Limits.MAX_MESSAGE_BYTES).stream()
+                .map(p -> new Outgoing(p.frame(), indexes.get(p.firstIndex()))).toList();
+    }
+
     /** Sends the frames in order; returns the index of the first record not delivered, or MAX_VALUE. */
-    private int sendAll(String connectionId, List<Frames.Packed> frames, Semaphore posts) {
-        for (Frames.Packed frame : frames) {
+    private int sendAll(String connectionId, List<Outgoing> frames, Semaphore posts) {
+        for (Outgoing frame : frames) {
             Sender.Outcome outcome;
             posts.acquireUninterruptibly();
             try {
@@ -111,10 +134,10 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
                 posts.release();
             }
             if (outcome == Sender.Outcome.GONE) {
-                services.connections().remove(connectionId); // only the connection that is gone
+                presence.connectionGone(connectionId); // only the connection that is gone
                 return Integer.MAX_VALUE;
             }
-            if (outcome == Sender.Outcome.FAILED) return frame.firstIndex();
+            if (outcome == Sender.Outcome.FAILED) return frame.firstRecord();
         }
         return Integer.MAX_VALUE;
     }

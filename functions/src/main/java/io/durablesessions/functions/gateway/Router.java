@@ -35,6 +35,7 @@ public final class Router {
             case Unsubscribe u -> subscriptions.unsubscribe(u, caller);
             case Control c -> controller.control(c, caller);
             case Ping p -> Frames.pong(p.requestId(), services.clock().millis());
+            case ClientMessage.Heartbeat h -> controller.heartbeat(h, caller);
         };
     }
 }

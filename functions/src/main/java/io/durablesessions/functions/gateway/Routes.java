@@ -6,6 +6,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketRespons
 import io.durablesessions.functions.connect.ConnectHandler;
 import io.durablesessions.functions.connect.DisconnectHandler;
 import io.durablesessions.functions.control.ControlHandler;
+import io.durablesessions.functions.liveness.HeartbeatHandler;
 import io.durablesessions.functions.publish.AppendHandler;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.subscribe.SubscribeHandler;
@@ -36,7 +37,8 @@ public final class Routes {
             new Route("append", AppendHandler.class, AppendHandler::new),
             new Route("subscribe", SubscribeHandler.class, SubscribeHandler::new),
             new Route("unsubscribe", UnsubscribeHandler.class, UnsubscribeHandler::new),
-            new Route("control", ControlHandler.class, ControlHandler::new));
+            new Route("control", ControlHandler.class, ControlHandler::new),
+            new Route("heartbeat", HeartbeatHandler.class, HeartbeatHandler::new));
 
     private Routes() {}
 }

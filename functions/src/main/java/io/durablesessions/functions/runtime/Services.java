@@ -1,7 +1,9 @@
 package io.durablesessions.functions.runtime;
 
 import io.durablesessions.functions.store.ConnectionStore;
+import io.durablesessions.functions.store.PresenceStore;
 import io.durablesessions.functions.store.SessionStore;
+import io.durablesessions.functions.store.StoreSettings;
 import io.durablesessions.functions.store.TableNames;
 import java.net.URI;
 import java.time.Clock;
@@ -13,7 +15,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * Everything a handler needs, built once per Lambda container (or once for the whole local
  * stack) and passed to handlers by constructor: no global state, no lazy initialisation.
  */
-public record Services(SessionStore sessions, ConnectionStore connections, Sender sender, Clock clock) {
+public record Services(SessionStore sessions, ConnectionStore connections, PresenceStore presence, Sender sender,
+                       Clock clock, DynamoDbClient dynamo, TableNames tables) {
 
     /** Catch-up events sent per subscribe before the client is told to continue (bounds the invocation). */
     public static final int MAX_CATCH_UP_EVENTS = 20_000;
@@ -25,18 +28,22 @@ public record Services(SessionStore sessions, ConnectionStore connections, Sende
         String endpoint = env.get("MANAGEMENT_ENDPOINT");
         if (endpoint == null) throw new IllegalStateException("MANAGEMENT_ENDPOINT is not set");
         DynamoDbClient ddb = Clients.dynamo(region, null);
-        return create(ddb, TableNames.fromEnvironment(env),
+        return create(ddb, TableNames.fromEnvironment(env), StoreSettings.fromEnvironment(env),
                 new Sender(Clients.management(region, URI.create(endpoint), false)), Clock.systemUTC());
     }
 
     /** The local stack: loopback endpoints for DynamoDB and the management API. */
-    public static Services local(URI dynamoEndpoint, URI managementEndpoint, TableNames tables, Clock clock) {
+    public static Services local(URI dynamoEndpoint, URI managementEndpoint, TableNames tables,
+                                 StoreSettings settings, Clock clock) {
         DynamoDbClient ddb = Clients.dynamo(Region.US_EAST_1, dynamoEndpoint);
-        return create(ddb, tables, new Sender(Clients.management(Region.US_EAST_1, managementEndpoint, true)), clock);
+        return create(ddb, tables, settings, new Sender(Clients.management(Region.US_EAST_1, managementEndpoint, true)),
+                clock);
     }
 
-    public static Services create(DynamoDbClient ddb, TableNames tables, Sender sender, Clock clock) {
-        return new Services(new SessionStore(ddb, tables, clock), new ConnectionStore(ddb, tables, clock), sender,
-                clock);
+    public static Services create(DynamoDbClient ddb, TableNames tables, StoreSettings settings, Sender sender,
+                                  Clock clock) {
+        SessionStore sessions = new SessionStore(ddb, tables, clock, settings);
+        return new Services(sessions, new ConnectionStore(ddb, tables, clock),
+                new PresenceStore(ddb, tables, sessions, clock), sender, clock, ddb, tables);
     }
 }

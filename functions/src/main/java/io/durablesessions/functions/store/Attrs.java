@@ -12,9 +12,12 @@ public final class Attrs {
     public static final String EXPIRES_AT = "expiresAt";
     /** The event's exact JSON text (events table); short, because every byte is billed per write. */
     public static final String EVENT_JSON = "e";
-    public static final String LIVE_RUNS_INDEX = "live-runs";
-    public static final String LIVE_SHARD = "liveShard";
-    public static final String HEARTBEAT_AT = "heartbeatAt";
+    public static final String DUE_INDEX = "due";
+    /** {@code due#0} … {@code due#7}: spreads deadlines over a few index partitions. */
+    public static final String DUE_SHARD = "dueShard";
+    /** Epoch millis at which the sweeper acts on the row. */
+    public static final String DUE_AT = "dueAt";
+    public static final int DUE_SHARDS = 8;
 
     private Attrs() {}
 

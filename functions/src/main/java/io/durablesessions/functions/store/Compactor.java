@@ -111,7 +111,7 @@ final class Compactor {
                 tx.add(itemPut(sessionId, key, json, item.lastSeq()));
             }
             if (touched.contains(VIEW_SK)) {
-                String view = new SessionState(newWatermark, List.of(), folded.runs(), folded.agents()).toJson();
+                String view = new SessionState(newWatermark, List.of(), folded.runs(), folded.agents(), folded.presence()).toJson();
                 bytes += view.length();
                 tx.add(itemPut(sessionId, VIEW_SK, view, newWatermark));
             }
@@ -153,7 +153,7 @@ final class Compactor {
         } while (start != null);
         Map<String, AttributeValue> viewRow = store.getItem(tables.sessions(), sessionId, VIEW_SK);
         SessionState view = viewRow == null ? SessionState.EMPTY : SessionState.fromNode(Json.parseObject(Attrs.str(viewRow, "v")));
-        Assembler a = Assembler.from(new SessionState(watermark, items, view.runs(), view.agents()));
+        Assembler a = Assembler.from(new SessionState(watermark, items, view.runs(), view.agents(), view.presence()));
         int eventsRead = 0;
         long after = watermark;
         EventPage page;
@@ -171,6 +171,7 @@ final class Compactor {
         List<Item> items = new ArrayList<>();
         List<RunView> runs = List.of();
         List<AgentView> agents = List.of();
+        List<SessionState.PresenceView> presence = List.of();
         List<Map<String, AttributeValue>> wanted = new ArrayList<>();
         for (String k : keys) wanted.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(k)));
         Map<String, KeysAndAttributes> request = Map.of(tables.sessions(),
@@ -184,13 +185,14 @@ final class Compactor {
                     SessionState v = SessionState.fromNode(node);
                     runs = v.runs();
                     agents = v.agents();
+                    presence = v.presence();
                 } else {
                     items.add(SessionState.itemFromNode(node));
                 }
             }
             request = r.hasUnprocessedKeys() ? r.unprocessedKeys() : null;
         }
-        return new SessionState(watermark, items, runs, agents);
+        return new SessionState(watermark, items, runs, agents, presence);
     }
 
     private TransactWriteItem itemPut(String sessionId, String sk, String json, long lastSeq) {
@@ -213,7 +215,8 @@ final class Compactor {
             }
             default -> { }
         }
-        if (e.runId() != null || e.type() == EventType.AGENT_JOINED || e.type() == EventType.AGENT_LEFT) {
+        if (e.runId() != null || e.type() == EventType.AGENT_JOINED || e.type() == EventType.AGENT_LEFT
+                || e.type() == EventType.PRESENCE_JOINED || e.type() == EventType.PRESENCE_LEFT) {
             keys.add(VIEW_SK);
         }
         return keys;

@@ -39,11 +39,24 @@ public final class ConnectionStore {
 
     /** Who is on the other end of a connection, as established at {@code $connect}. */
     public record Connection(String connectionId, String principal, String role, String label, String surface,
-                             long connectedAt) {
+                             String instance, long connectedAt) {
         public boolean isAgent() {
             return "agent".equals(role);
         }
+
+        /** Viewers may read; only agents and clients may write or control. */
+        public boolean canWrite() {
+            return !"viewer".equals(role);
+        }
+
+        /** One member of a session's presence: this principal on this client instance. */
+        public String memberId() {
+            return principal + ":" + instance;
+        }
     }
+
+    /** A subscriber of a session; {@code controlOnly} for an agent listening for stop/steer only. */
+    public record Subscriber(String connectionId, boolean controlOnly) {}
 
     public void register(Connection c) {
         Map<String, AttributeValue> item = new HashMap<>();
@@ -53,6 +66,7 @@ public final class ConnectionStore {
         item.put("role", s(c.role()));
         if (c.label() != null) item.put("label", s(c.label()));
         if (c.surface() != null) item.put("surface", s(c.surface()));
+        item.put("instance", s(c.instance()));
         item.put("connectedAt", n(c.connectedAt()));
         item.put(Attrs.EXPIRES_AT, n(expiry()));
         ddb.putItem(p -> p.tableName(table).item(item));
@@ -65,11 +79,11 @@ public final class ConnectionStore {
         var i = r.item();
         if (Attrs.num(i, Attrs.EXPIRES_AT, Long.MAX_VALUE) < clock.millis() / 1000) return null; // TTL is lazy
         return new Connection(connectionId, Attrs.str(i, "principal"), Attrs.str(i, "role"), Attrs.str(i, "label"),
-                Attrs.str(i, "surface"), Attrs.num(i, "connectedAt", 0));
+                Attrs.str(i, "surface"), Attrs.str(i, "instance"), Attrs.num(i, "connectedAt", 0));
     }
 
     /** Registers the subscription; idempotent. Returns false if the connection is not registered. */
-    public boolean subscribe(String connectionId, String sessionId, String principal) {
+    public boolean subscribe(String connectionId, String sessionId, String principal, boolean controlOnly) {
         long exp = expiry();
         List<TransactWriteItem> tx = List.of(
                 TransactWriteItem.builder().conditionCheck(c -> c.tableName(table)
@@ -77,7 +91,7 @@ public final class ConnectionStore {
                         .conditionExpression("attribute_exists(pk)")).build(),
                 TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
                         Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId), "principal", s(principal),
-                        Attrs.EXPIRES_AT, n(exp)))).build(),
+                        "controlOnly", AttributeValue.fromBool(controlOnly), Attrs.EXPIRES_AT, n(exp)))).build(),
                 TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
                         Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId), Attrs.EXPIRES_AT, n(exp))))
                         .build());
@@ -87,6 +101,12 @@ public final class ConnectionStore {
         } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException e) {
             return false;
         }
+    }
+
+    public boolean isSubscribed(String connectionId, String sessionId) {
+        var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
+                .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId))));
+        return r.hasItem() && !r.item().isEmpty();
     }
 
     public void unsubscribe(String connectionId, String sessionId) {
@@ -102,9 +122,9 @@ public final class ConnectionStore {
         return (int) rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).count();
     }
 
-    /** Connection ids subscribed to a session: one paged Query on its partition. */
-    public List<String> subscribers(String sessionId) {
-        List<String> ids = new ArrayList<>();
+    /** The subscribers of a session: one paged Query on its partition. */
+    public List<Subscriber> subscribers(String sessionId) {
+        List<Subscriber> ids = new ArrayList<>();
         long now = clock.millis() / 1000;
         Map<String, AttributeValue> start = null;
         do {
@@ -112,23 +132,35 @@ public final class ConnectionStore {
             QueryResponse r = ddb.query(q -> q.tableName(table).keyConditionExpression("pk = :pk")
                     .expressionAttributeValues(Map.of(":pk", s(SUB + sessionId))).exclusiveStartKey(from));
             for (var item : r.items()) {
-                if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) ids.add(Attrs.str(item, Attrs.SK));
+                if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) {
+                    AttributeValue c = item.get("controlOnly");
+                    ids.add(new Subscriber(Attrs.str(item, Attrs.SK), c != null && Boolean.TRUE.equals(c.bool())));
+                }
             }
             start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
         } while (start != null);
         return ids;
     }
 
-    /** Removes one connection and all its subscriptions, and nothing else. */
-    public void remove(String connectionId) {
+    /**
+     * Removes one connection and all its subscriptions, and nothing else. Returns who it was and
+     * which sessions it had subscribed (for presence), or null if it was already gone.
+     */
+    public Removed remove(String connectionId) {
+        Connection who = get(connectionId);
+        List<String> sessions = new ArrayList<>();
         for (String sk : rowsOf(connectionId)) {
             if (sk.startsWith(SUB)) {
                 String sessionId = sk.substring(SUB.length());
+                sessions.add(sessionId);
                 ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId))));
             }
             ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(sk))));
         }
+        return who == null ? null : new Removed(who, sessions);
     }
+
+    public record Removed(Connection connection, List<String> sessions) {}
 
     private List<String> rowsOf(String connectionId) {
         List<String> sks = new ArrayList<>();

@@ -9,6 +9,7 @@ import io.durablesessions.events.AppendResult.Appended;
 import io.durablesessions.events.AppendResult.Contention;
 import io.durablesessions.events.AppendResult.Duplicate;
 import io.durablesessions.events.AppendResult.InvalidTransition;
+import io.durablesessions.events.AppendResult.MessageFenced;
 import io.durablesessions.events.AppendResult.ProducerGap;
 import io.durablesessions.events.AppendResult.RunExists;
 import io.durablesessions.events.AppendResult.RunFenced;
@@ -54,19 +55,25 @@ public final class SessionStore {
     private final DynamoDbClient ddb;
     private final TableNames tables;
     private final Clock clock;
+    private final StoreSettings settings;
     private final int maxAttempts;
     private final Compactor compactor;
 
     public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock) {
-        this(ddb, tables, clock, 64);
+        this(ddb, tables, clock, StoreSettings.DEFAULTS);
     }
 
-    public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock, int maxAttempts) {
+    public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock, StoreSettings settings) {
         this.ddb = ddb;
         this.tables = tables;
         this.clock = clock;
-        this.maxAttempts = maxAttempts;
+        this.settings = settings;
+        this.maxAttempts = 64;
         this.compactor = new Compactor(ddb, tables, this);
+    }
+
+    public StoreSettings settings() {
+        return settings;
     }
 
     /** What a writer asks to append; {@code agentId} comes from its connection, never from the frame. */
@@ -108,22 +115,91 @@ public final class SessionStore {
      */
     public AppendResult requestStop(String sessionId, String runId, String command, String by, String reason) {
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            Map<String, AttributeValue> run = getItem(tables.sessions(), sessionId, RUN_PREFIX + runId);
+            RunRow run = run(sessionId, runId);
             if (run == null) return new RunNotFound(runId);
-            RunState state = RunState.fromWire(Attrs.str(run, "state"));
-            long lastSeq = Attrs.num(run, "lastSeq", 0);
-            if (state.fenced()) return new RunFenced(runId, state, Attrs.num(run, "stoppedAtSeq"));
-            ObjectNode data = Json.object().put("command", command).put("by", by).put("stoppedAtSeq", lastSeq);
+            if (run.state().fenced()) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
+            ObjectNode data = Json.object().put("command", command).put("by", by).put("stoppedAtSeq", run.lastSeq());
             if (reason != null) data.put("reason", reason);
             Draft stop = new Draft(EventType.RUN_STOP_REQUESTED, runId, by, data);
-            RunChange change = new RunChange(runId, Set.of(RunState.RUNNING), lastSeq, RunState.STOP_REQUESTED,
-                    false, null, 0, 0, lastSeq);
+            RunChange change = RunChange.first(stop, 0).guardedStop(run.lastSeq());
             AppendResult r = commit(sessionId, List.of(stop), null, Map.of(runId, change));
-            // the run moved between our read and the commit (a late append of it won): read again
+            // the run appended between our read and the commit: read its new last seq and try again
             if (r instanceof InvalidTransition) continue;
             return r;
         }
         return new Contention(maxAttempts);
+    }
+
+    /**
+     * Interrupt: records {@code run.interrupted} and fences the reply in progress (or the one
+     * named), so no more events of that message are accepted; the run itself keeps running.
+     */
+    public AppendResult interrupt(String sessionId, String runId, String messageId, String by) {
+        RunRow run = run(sessionId, runId);
+        if (run == null) return new RunNotFound(runId);
+        if (run.state().fenced()) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
+        String target = messageId != null ? messageId : run.currentMessageId();
+        ObjectNode data = Json.object().put("by", by);
+        if (target != null) data.put("messageId", target);
+        Draft d = new Draft(EventType.RUN_INTERRUPTED, runId, by, data);
+        RunChange change = RunChange.first(d, 0);
+        return commit(sessionId, List.of(d), null, Map.of(runId, target == null ? change : change.fencing(target)));
+    }
+
+    /** Keeps a running run alive without an event. */
+    public AppendResult heartbeat(String sessionId, String runId) {
+        long now = clock.millis();
+        String sk = RUN_PREFIX + runId;
+        try {
+            ddb.updateItem(u -> u.tableName(tables.sessions())
+                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk)))
+                    .updateExpression("SET heartbeatAt = :now, #dueAt = :due")
+                    .conditionExpression("#state = :running")
+                    .expressionAttributeNames(Map.of("#state", "state", "#dueAt", Attrs.DUE_AT))
+                    .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()),
+                            ":due", n(now + settings.livenessTimeout().toMillis()))));
+            return null;
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+            RunRow run = run(sessionId, runId);
+            return run == null ? new RunNotFound(runId) : new RunFenced(runId, run.state(), run.stoppedAtSeq());
+        }
+    }
+
+    /**
+     * The sweeper's verdict on a run whose deadline passed: a running run lost its heartbeat and
+     * fails; a stop nobody acknowledged becomes stopped. Conditioned on the deadline it read, so a
+     * heartbeat that arrives meanwhile wins.
+     */
+    public AppendResult expireRun(String sessionId, String runId, long dueAt) {
+        RunRow run = run(sessionId, runId);
+        if (run == null || run.state() == null) return new RunNotFound(runId);
+        Draft d = switch (run.state()) {
+            case RUNNING -> new Draft(EventType.RUN_FAILED, runId, "service",
+                    Json.object().put("reason", "heartbeat lost: no sign of the agent for "
+                            + settings.livenessTimeout().toSeconds() + " s"));
+            case STOP_REQUESTED -> new Draft(EventType.RUN_STOPPED, runId, "service",
+                    Json.object().put("stoppedAtSeq", run.stoppedAtSeq()).put("reason", "stop not acknowledged"));
+            default -> null;
+        };
+        if (d == null) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
+        return commit(sessionId, List.of(d), null, Map.of(runId, RunChange.first(d, 0).dueBefore(dueAt + 1)));
+    }
+
+    /** Runs of a session (for cascading a cancel to sub-runs and for control checks). */
+    public List<RunRow> runs(String sessionId) {
+        List<RunRow> out = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).consistentRead(true)
+                    .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
+                    .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
+                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(RUN_PREFIX)))
+                    .exclusiveStartKey(from));
+            r.items().forEach(i -> out.add(RunRow.of(i)));
+            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+        } while (start != null);
+        return out;
     }
 
     /**
@@ -137,7 +213,20 @@ public final class SessionStore {
         return commit(sessionId, List.of(d), null, runs);
     }
 
+    /**
+     * Appends a service event (no run) together with one more conditional write on another row,
+     * atomically; {@link AppendResult.PreconditionFailed} when that write's condition fails.
+     */
+    AppendResult appendWith(String sessionId, EventType type, String agentId, ObjectNode data, TransactWriteItem extra) {
+        return commit(sessionId, List.of(new Draft(type, null, agentId, data)), null, Map.of(), extra);
+    }
+
     private AppendResult commit(String sessionId, List<Draft> drafts, Producer producer, Map<String, RunChange> runs) {
+        return commit(sessionId, drafts, producer, runs, null);
+    }
+
+    private AppendResult commit(String sessionId, List<Draft> drafts, Producer producer, Map<String, RunChange> runs,
+                                TransactWriteItem extra) {
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             Map<String, Map<String, AttributeValue>> rows = readHeadAndProducer(sessionId, producer);
             Map<String, AttributeValue> session = rows.get(SESSION_SK);
@@ -164,14 +253,17 @@ public final class SessionStore {
             Map<Integer, RunChange> runIndex = new HashMap<>();
             for (RunChange rc : runs.values()) {
                 runIndex.put(tx.size(), rc);
-                tx.add(rc.toWrite(tables.sessions(), sessionId, first, now));
+                tx.add(rc.toWrite(tables.sessions(), sessionId, first, now, settings));
             }
+            int extraIndex = tx.size();
+            if (extra != null) tx.add(extra);
             try {
                 ddb.transactWriteItems(r -> r.transactItems(tx));
                 compactor.maybeCompact(sessionId, session, drafts, last);
                 return new Appended(first, last, events);
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
+                if (extra != null && failed(reasons, extraIndex)) return new AppendResult.PreconditionFailed();
                 for (Map.Entry<Integer, RunChange> entry : runIndex.entrySet()) {
                     if (failed(reasons, entry.getKey())) {
                         AppendResult refusal = classifyRun(sessionId, entry.getValue());
@@ -192,18 +284,20 @@ public final class SessionStore {
 
     /** Why a run condition failed, or null if it was a race worth retrying. */
     private AppendResult classifyRun(String sessionId, RunChange rc) {
-        Map<String, AttributeValue> run = getItem(tables.sessions(), sessionId, RUN_PREFIX + rc.runId());
+        RunRow run = run(sessionId, rc.runId());
         if (rc.create()) return run == null ? null : new RunExists(rc.runId());
         if (run == null) return new RunNotFound(rc.runId());
-        RunState state = RunState.fromWire(Attrs.str(run, "state"));
-        if (rc.requiredStates().contains(state)) {
-            // only the lastSeq guard of a stop failed: the caller re-reads the run
-            return rc.requiredLastSeq() != null ? new InvalidTransition(rc.runId(), state, rc.firstType()) : null;
+        if (rc.requiredStates().contains(run.state())) {
+            for (String m : rc.messagesUsed()) {
+                if (run.fencedMessages().contains(m)) return new MessageFenced(rc.runId(), m, null);
+            }
+            // a guard failed (the stop's last seq, the sweeper's deadline): the caller decides
+            return new InvalidTransition(rc.runId(), run.state(), rc.firstType());
         }
-        if (state.fenced() && rc.requiredStates().contains(RunState.RUNNING)) {
-            return new RunFenced(rc.runId(), state, Attrs.num(run, "stoppedAtSeq"));
+        if (run.state().fenced() && rc.requiredStates().contains(RunState.RUNNING)) {
+            return new RunFenced(rc.runId(), run.state(), run.stoppedAtSeq());
         }
-        return new InvalidTransition(rc.runId(), state, rc.firstType());
+        return new InvalidTransition(rc.runId(), run.state(), rc.firstType());
     }
 
     private static AppendResult refusalWithinBatch(Draft d, RunState state) {
@@ -303,14 +397,19 @@ public final class SessionStore {
     /** The run row's state, for control and tests; null when the run does not exist. */
     public RunRow run(String sessionId, String runId) {
         Map<String, AttributeValue> r = getItem(tables.sessions(), sessionId, RUN_PREFIX + runId);
-        if (r == null) return null;
-        return new RunRow(runId, Attrs.str(r, "agentId"), Attrs.str(r, "parentRunId"),
-                RunState.fromWire(Attrs.str(r, "state")), Attrs.num(r, "startedSeq", 0), Attrs.num(r, "lastSeq", 0),
-                Attrs.num(r, "stoppedAtSeq"));
+        return r == null ? null : RunRow.of(r);
     }
 
     public record RunRow(String runId, String agentId, String parentRunId, RunState state, long startedSeq,
-                         long lastSeq, Long stoppedAtSeq) {}
+                         long lastSeq, Long stoppedAtSeq, String currentMessageId, Set<String> fencedMessages) {
+        static RunRow of(Map<String, AttributeValue> r) {
+            AttributeValue fenced = r.get("fencedMessages");
+            return new RunRow(Attrs.str(r, "runId"), Attrs.str(r, "agentId"), Attrs.str(r, "parentRunId"),
+                    RunState.fromWire(Attrs.str(r, "state")), Attrs.num(r, "startedSeq", 0), Attrs.num(r, "lastSeq", 0),
+                    Attrs.num(r, "stoppedAtSeq"), Attrs.str(r, "currentMessageId"),
+                    fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()));
+        }
+    }
 
     Map<String, AttributeValue> getItem(String table, String sessionId, String sk) {
         var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
@@ -324,77 +423,6 @@ public final class SessionStore {
     record Draft(EventType type, String runId, String agentId, ObjectNode data) {
         Event toEvent(long seq, String sessionId, long ts) {
             return new Event(seq, sessionId, type, agentId, runId, ts, data);
-        }
-    }
-
-    /**
-     * What an append does to one run row: the states it requires (the fence), the state it leaves,
-     * and the batch positions of its first and last event (to compute seqs once the head is known).
-     */
-    record RunChange(String runId, Set<RunState> requiredStates, Long requiredLastSeq, RunState newState,
-                     boolean create, Draft firstDraft, int firstIndex, int lastIndex, Long stoppedAtSeq) {
-
-        static RunChange first(Draft d, int index) {
-            Set<RunState> from = RunStateMachine.allowedFrom(d.type());
-            RunState next = d.type() == EventType.RUN_STARTED ? RunState.RUNNING
-                    : RunStateMachine.next(from.iterator().next(), d.type()).orElseThrow();
-            // run.failed is allowed from two states; it leads to FAILED from either
-            return new RunChange(d.runId(), from, null, next, from.isEmpty(), d, index, index, null);
-        }
-
-        RunChange then(Draft d, int index, RunState next) {
-            return new RunChange(runId, requiredStates, requiredLastSeq, next, create, firstDraft, firstIndex, index,
-                    stoppedAtSeq);
-        }
-
-        EventType firstType() {
-            return firstDraft == null ? EventType.RUN_STOP_REQUESTED : firstDraft.type();
-        }
-
-        TransactWriteItem toWrite(String table, String sessionId, long firstSeq, long now) {
-            long lastSeq = firstSeq + lastIndex;
-            // completed/failed: the run's last accepted seq is its final event; a stop names it explicitly
-            Long stoppedAt = stoppedAtSeq != null ? stoppedAtSeq : (newState.fenced() ? lastSeq : null);
-            Map<String, AttributeValue> key = Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(RUN_PREFIX + runId));
-            if (create) {
-                Map<String, AttributeValue> item = new HashMap<>(key);
-                item.put("runId", s(runId));
-                item.put("agentId", s(firstDraft.agentId()));
-                String parent = firstDraft.data().path("parentRunId").asText(null);
-                if (parent != null) item.put("parentRunId", s(parent));
-                item.put("state", s(newState.wire()));
-                item.put("startedSeq", n(firstSeq + firstIndex));
-                item.put("lastSeq", n(lastSeq));
-                item.put("heartbeatAt", n(now));
-                if (stoppedAt != null) item.put("stoppedAtSeq", n(stoppedAt));
-                return TransactWriteItem.builder().put(p -> p.tableName(table).item(item)
-                        .conditionExpression("attribute_not_exists(sk)")).build();
-            }
-            Map<String, AttributeValue> values = new HashMap<>();
-            values.put(":state", s(newState.wire()));
-            values.put(":last", n(lastSeq));
-            values.put(":now", n(now));
-            StringBuilder set = new StringBuilder("SET #state = :state, lastSeq = :last, heartbeatAt = :now");
-            if (stoppedAt != null) {
-                // the first fence names the run's last seq; acknowledging or failing later keeps it
-                set.append(", stoppedAtSeq = if_not_exists(stoppedAtSeq, :stoppedAt)");
-                values.put(":stoppedAt", n(stoppedAt));
-            }
-            List<String> allowed = new ArrayList<>();
-            int i = 0;
-            for (RunState st : requiredStates) {
-                values.put(":from" + i, s(st.wire()));
-                allowed.add(":from" + i++);
-            }
-            String condition = "#state IN (" + String.join(", ", allowed) + ")";
-            if (requiredLastSeq != null) {
-                condition += " AND lastSeq = :expectedLast";
-                values.put(":expectedLast", n(requiredLastSeq));
-            }
-            String cond = condition;
-            return TransactWriteItem.builder().update(u -> u.tableName(table).key(key)
-                    .updateExpression(set.toString()).conditionExpression(cond)
-                    .expressionAttributeNames(Map.of("#state", "state")).expressionAttributeValues(values)).build();
         }
     }
 }

@@ -32,10 +32,11 @@ public record TableLayout(String id, String envVar, String defaultName, KeyAttr 
     public static final TableLayout SESSIONS = new TableLayout("Sessions", "SESSIONS_TABLE", "ds-sessions",
             new KeyAttr(Attrs.SESSION_ID, KeyType.S), Optional.of(new KeyAttr(Attrs.SK, KeyType.S)),
             Optional.of(Attrs.EXPIRES_AT), Optional.empty(), List.of(
-                    // sparse: only runs that are not finished carry liveShard, so the sweeper Queries
-                    // live runs by heartbeat age without ever scanning finished ones
-                    new Index(Attrs.LIVE_RUNS_INDEX, new KeyAttr(Attrs.LIVE_SHARD, KeyType.S),
-                            Optional.of(new KeyAttr(Attrs.HEARTBEAT_AT, KeyType.N)))));
+                    // sparse: only rows with a pending deadline (a live run's heartbeat, a stop awaiting
+                    // its ack, a presence member's grace period) carry dueShard, so the sweeper
+                    // Queries what is due without ever scanning finished rows
+                    new Index(Attrs.DUE_INDEX, new KeyAttr(Attrs.DUE_SHARD, KeyType.S),
+                            Optional.of(new KeyAttr(Attrs.DUE_AT, KeyType.N)))));
 
     /** Connections (pk CONN#id) and subscriptions (pk SUB#sessionId, sk connection id). */
     public static final TableLayout CONNECTIONS = new TableLayout("Connections", "CONNECTIONS_TABLE",

@@ -3,6 +3,9 @@ package io.durablesessions.functions.subscribe;
 import io.durablesessions.events.ClientMessage.Subscribe;
 import io.durablesessions.events.ClientMessage.Unsubscribe;
 import io.durablesessions.events.ErrorCode;
+import io.durablesessions.events.EventType;
+import io.durablesessions.events.Json;
+import io.durablesessions.functions.presence.Presence;
 import io.durablesessions.events.Frames;
 import io.durablesessions.events.Limits;
 import io.durablesessions.events.ProtocolException;
@@ -25,9 +28,11 @@ public final class Subscriptions {
     private static final int PAGE = 1000;
 
     private final Services services;
+    private final Presence presence;
 
     public Subscriptions(Services services) {
         this.services = services;
+        this.presence = new Presence(services);
     }
 
     public String subscribe(Subscribe s, Connection caller) {
@@ -36,10 +41,13 @@ public final class Subscriptions {
             throw new ProtocolException(ErrorCode.RATE_LIMITED, "a connection subscribes to at most "
                     + MAX_SUBSCRIPTIONS_PER_CONNECTION + " sessions");
         }
-        if (!connections.subscribe(caller.connectionId(), s.sessionId(), caller.principal())) {
+        if (!connections.subscribe(caller.connectionId(), s.sessionId(), caller.principal(), s.controlOnly())) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, "connection is not registered");
         }
-        return s.hydrate() ? hydrate(s, caller) : catchUp(s, caller);
+        String answer = s.hydrate() ? hydrate(s, caller) : catchUp(s, caller);
+        // announced after the catch-up read, so the subscriber gets its own join once, live
+        if (answer != null) presence.attached(s.sessionId(), caller);
+        return answer;
     }
 
     private String hydrate(Subscribe s, Connection caller) {
@@ -56,7 +64,8 @@ public final class Subscriptions {
         EventPage page;
         do {
             page = services.sessions().readAfter(s.sessionId(), after, PAGE);
-            List<String> jsons = page.events().stream().map(StoredEvent::json).toList();
+            List<String> jsons = page.events().stream().map(StoredEvent::json)
+                    .filter(json -> !s.controlOnly() || isControl(json)).toList();
             for (Frames.Packed packed : Frames.packEvents(s.sessionId(), jsons, Limits.MAX_MESSAGE_BYTES)) {
                 if (!send(caller, packed.frame())) return null;
             }
@@ -72,10 +81,16 @@ public final class Subscriptions {
         return Frames.unsubscribed(u.requestId(), u.sessionId());
     }
 
+    /** Whether a stored event is one an agent must obey (cheap: reads only its type). */
+    public static boolean isControl(String eventJson) {
+        return EventType.fromWire(Json.parseObject(eventJson).path("type").asText()).map(EventType::isControl)
+                .orElse(false);
+    }
+
     private boolean send(Connection caller, String frame) {
         Sender.Outcome outcome = services.sender().post(caller.connectionId(), frame);
         if (outcome == Sender.Outcome.GONE) {
-            services.connections().remove(caller.connectionId());
+            presence.connectionGone(caller.connectionId());
             return false;
         }
         if (outcome == Sender.Outcome.FAILED) {

@@ -4,7 +4,14 @@ import io.durablesessions.functions.fanout.FanoutHandler;
 import io.durablesessions.functions.fanout.FanoutMapping;
 import io.durablesessions.functions.gateway.Routes;
 import io.durablesessions.functions.runtime.Clients;
+import io.durablesessions.functions.liveness.Sweeper;
+import io.durablesessions.functions.liveness.SweeperHandler;
 import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.StoreSettings;
+import com.amazonaws.services.lambda.runtime.events.ScheduledEvent;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import io.durablesessions.functions.store.TableNames;
 import io.durablesessions.functions.store.TableProvisioner;
 import io.durablesessions.local.apigateway.WebSocketApiEmulator;
@@ -33,22 +40,32 @@ public final class LocalStack implements AutoCloseable {
 
     /** Knobs of the local stack; defaults are AWS's, tests shorten the timeouts. */
     public record Config(int port, String stage, Duration idleTimeout, Duration maxConnectionDuration,
-                         Duration streamPollInterval, int streamShards, boolean serializePerConnection) {
+                         Duration streamPollInterval, int streamShards, boolean serializePerConnection,
+                         StoreSettings store, Duration sweepInterval) {
         public static Config defaults() {
-            return new Config(0, "local", Duration.ofMinutes(10), Duration.ofHours(2), Duration.ofMillis(20), 4, false);
+            return new Config(0, "local", Duration.ofMinutes(10), Duration.ofHours(2), Duration.ofMillis(20), 4, false,
+                    StoreSettings.fromEnvironment(System.getenv()), Duration.ofSeconds(1));
         }
 
         public Config withPort(int p) {
             return new Config(p, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serializePerConnection);
+                    serializePerConnection, store, sweepInterval);
         }
 
         public Config withTimeouts(Duration idle, Duration max) {
-            return new Config(port, stage, idle, max, streamPollInterval, streamShards, serializePerConnection);
+            return new Config(port, stage, idle, max, streamPollInterval, streamShards, serializePerConnection, store,
+                    sweepInterval);
         }
 
         public Config withSerializePerConnection(boolean serialize) {
-            return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards, serialize);
+            return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
+                    serialize, store, sweepInterval);
+        }
+
+        /** Liveness, stop-ack and presence-grace timeouts, and how often the sweeper runs. */
+        public Config withStore(StoreSettings settings, Duration sweep) {
+            return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
+                    serializePerConnection, settings, sweep);
         }
     }
 
@@ -59,6 +76,8 @@ public final class LocalStack implements AutoCloseable {
     private final WebSocketApiEmulator gateway;
     private final StreamEventSource fanout;
     private final List<FailedBatch> failedBatches = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService scheduler;
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(LocalStack.class.getName());
 
     private LocalStack(Config config) {
         int port = config.port() == 0 ? freePort() : config.port();
@@ -67,7 +86,7 @@ public final class LocalStack implements AutoCloseable {
         dynamoClient = Clients.dynamo(Region.US_EAST_1, dynamo.endpoint());
         TableProvisioner.createAll(dynamoClient, tables);
         URI management = URI.create("http://127.0.0.1:" + port + "/" + config.stage());
-        services = Services.local(dynamo.endpoint(), management, tables, Clock.systemUTC());
+        services = Services.local(dynamo.endpoint(), management, tables, config.store(), Clock.systemUTC());
 
         WebSocketApiEmulator.Builder b = WebSocketApiEmulator.builder().stage(config.stage()).port(port)
                 .idleTimeout(config.idleTimeout()).maxConnectionDuration(config.maxConnectionDuration())
@@ -91,6 +110,18 @@ public final class LocalStack implements AutoCloseable {
                 .filterInsertsOnly(true)
                 .onFailure(failedBatches::add)
                 .build(), new FanoutHandler(services)).start();
+
+        // EventBridge's schedule in AWS; the same handler class here
+        SweeperHandler sweeper = new SweeperHandler(new Sweeper(services));
+        scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("sweeper").daemon().factory());
+        long every = config.sweepInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                sweeper.handleRequest(new ScheduledEvent(), null);
+            } catch (RuntimeException e) {
+                LOG.warning("sweeper run failed: " + e);
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     public static LocalStack start(Config config) {
@@ -144,6 +175,7 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public void close() {
+        scheduler.shutdownNow();
         fanout.close();
         gateway.close();
         dynamoClient.close();

@@ -3,7 +3,6 @@ package io.durablesessions.local.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Assembler;
 import io.durablesessions.events.Event;
@@ -17,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,48 +40,6 @@ class ServerlessPathTest {
 
     static String newSession() {
         return "e2e-" + UUID.randomUUID();
-    }
-
-    /** An agent connection that appends with an idempotent producer and waits for each ack. */
-    static final class Agent implements AutoCloseable {
-        final WsClient ws;
-        final String session;
-        final AtomicInteger pseq = new AtomicInteger();
-
-        Agent(String session) {
-            this.session = session;
-            this.ws = WsClient.connect(stack.webSocketUrl(), "id=agent-1&role=agent");
-        }
-
-        ObjectNode append(String runId, String... eventJsons) {
-            ObjectNode f = Json.object().put("action", "append").put("sessionId", session);
-            if (runId != null) f.put("runId", runId);
-            f.putObject("producer").put("id", "agent-1-p").put("epoch", 0).put("seq", pseq.getAndIncrement());
-            ArrayNode events = f.putArray("events");
-            for (String e : eventJsons) events.add(Json.parseObject(e));
-            ObjectNode ack = ws.request(f);
-            assertThat(ack.path("type").asText()).as("append answer %s", ack).isEqualTo("ack");
-            return ack;
-        }
-
-        void startReply(String runId, String messageId) {
-            append(runId, "{\"type\":\"run.started\",\"data\":{}}",
-                    "{\"type\":\"message.start\",\"data\":{\"messageId\":\"" + messageId + "\",\"role\":\"assistant\"}}");
-        }
-
-        void delta(String runId, String messageId, String text) {
-            append(runId, "{\"type\":\"text.delta\",\"data\":{\"messageId\":\"" + messageId + "\",\"text\":\"" + text + "\"}}");
-        }
-
-        void endReply(String runId, String messageId) {
-            append(runId, "{\"type\":\"message.end\",\"data\":{\"messageId\":\"" + messageId + "\"}}",
-                    "{\"type\":\"run.completed\",\"data\":{}}");
-        }
-
-        @Override
-        public void close() {
-            ws.close();
-        }
     }
 
     static WsClient subscriber(String session, long afterSeq, String name) {
@@ -113,11 +69,12 @@ class ServerlessPathTest {
     void aStreamedReplyOf500DeltasReachesTwoSubscribersExactlyOnceInOrder() {
         String s = newSession();
         try (WsClient tab = subscriber(s, 0, "tab-1"); WsClient phone = subscriber(s, 0, "phone-1");
-             Agent agent = new Agent(s)) {
+             TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.startReply("run-1", "m-1");
             for (int i = 0; i < 500; i++) agent.delta("run-1", "m-1", "t" + i + " ");
             agent.endReply("run-1", "m-1");
-            long total = 504;
+            long total = storedLog(s).size(); // 504 of the agent's + the subscribers' presence.joined
+            assertThat(total).isEqualTo(506);
             await().atMost(Duration.ofSeconds(60)).until(() -> tab.rawSeqs().size() >= total && phone.rawSeqs().size() >= total);
             WsClient.sleep(300); // nothing more may arrive
             assertThat(tab.rawSeqs()).containsExactlyElementsOf(oneTo(total));
@@ -129,7 +86,7 @@ class ServerlessPathTest {
     @Test
     void aSubscriberCutOffMidStreamResumesFromItsLastSeqWithoutGapOrDuplicate() throws Exception {
         String s = newSession();
-        try (Agent agent = new Agent(s)) {
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             WsClient first = subscriber(s, 0, "tab-1");
             agent.startReply("run-1", "m-1");
             Thread writer = Thread.ofVirtual().start(() -> {
@@ -144,7 +101,7 @@ class ServerlessPathTest {
 
             WsClient second = subscriber(s, resumeAfter, "tab-1");
             writer.join();
-            long total = 304;
+            long total = storedLog(s).size();
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 ClientLog probe = new ClientLog(resumeAfter);
                 probe.offerFrames(second.frames);
@@ -162,7 +119,7 @@ class ServerlessPathTest {
     @Test
     void aNewTabHydratesMidStreamThenTailsLiveWithNoGapAndNoOverlap() throws Exception {
         String s = newSession();
-        try (Agent agent = new Agent(s)) {
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.startReply("run-0", "m-0");
             for (int i = 0; i < 100; i++) agent.delta("run-0", "m-0", "old" + i);
             agent.endReply("run-0", "m-0");
@@ -200,15 +157,17 @@ class ServerlessPathTest {
         String s = newSession();
         // a subscriber whose $disconnect never arrived: API Gateway no longer knows it
         var connections = stack.services().connections();
-        connections.register(new Connection("ghost0000000000=", "ghost", "client", null, null, 0));
-        connections.subscribe("ghost0000000000=", s, "ghost");
-        try (WsClient tab = subscriber(s, 0, "tab-1"); Agent agent = new Agent(s)) {
+        connections.register(new Connection("ghost0000000000=", "ghost", "client", null, null, "ghost", 0));
+        connections.subscribe("ghost0000000000=", s, "ghost", false);
+        try (WsClient tab = subscriber(s, 0, "tab-1"); TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"one\"}}");
             await().atMost(Duration.ofSeconds(20)).until(() -> connections.get("ghost0000000000=") == null);
             agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"two\"}}");
-            await().atMost(Duration.ofSeconds(20)).until(() -> tab.rawSeqs().size() >= 2);
-            assertThat(tab.rawSeqs()).containsExactly(1L, 2L);
-            assertThat(connections.subscribers(s)).hasSize(1).doesNotContain("ghost0000000000=");
+            long total = storedLog(s).size();
+            await().atMost(Duration.ofSeconds(20)).until(() -> tab.rawSeqs().size() >= total);
+            assertThat(tab.rawSeqs()).containsExactlyElementsOf(oneTo(total));
+            assertThat(connections.subscribers(s)).hasSize(1)
+                    .noneMatch(sub -> sub.connectionId().equals("ghost0000000000="));
         }
     }
 
@@ -216,24 +175,26 @@ class ServerlessPathTest {
     void aFailedDeliveryIsRetriedByTheEventSourceAndOrderHolds() {
         String s = newSession();
         long failuresBefore = stack.fanout().counters().batchesFailed();
-        try (WsClient tab = subscriber(s, 0, "tab-1"); Agent agent = new Agent(s)) {
+        try (WsClient tab = subscriber(s, 0, "tab-1"); TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             for (int i = 0; i < 20; i++) agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"a" + i + "\"}}");
-            await().atMost(Duration.ofSeconds(20)).until(() -> tab.rawSeqs().size() >= 20);
+            long before = storedLog(s).size();
+            await().atMost(Duration.ofSeconds(20)).until(() -> tab.rawSeqs().size() >= before);
             stack.gateway().setManagementApiAvailable(false);
             agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"during\"}}");
             await().atMost(Duration.ofSeconds(20)).until(() -> stack.fanout().counters().batchesFailed() > failuresBefore);
             stack.gateway().setManagementApiAvailable(true);
             for (int i = 0; i < 20; i++) agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"b" + i + "\"}}");
+            long total = storedLog(s).size();
             await().atMost(Duration.ofSeconds(30)).until(() -> {
                 ClientLog probe = new ClientLog(0);
                 probe.offerFrames(tab.frames);
-                return probe.last >= 41;
+                return probe.last >= total;
             });
             ClientLog log = new ClientLog(0);
             log.offerFrames(tab.frames);
-            assertThat(log.seqs()).containsExactlyElementsOf(oneTo(41));
-            // the first 20 were delivered before the failure and are not sent again
-            assertThat(tab.rawSeqs().subList(0, 21)).containsExactlyElementsOf(oneTo(21));
+            assertThat(log.seqs()).containsExactlyElementsOf(oneTo(total));
+            // what was delivered before the failure is not sent again
+            assertThat(tab.rawSeqs().subList(0, (int) before + 1)).containsExactlyElementsOf(oneTo(before + 1));
             assertThat(stack.failedBatches()).isEmpty();
         } finally {
             stack.gateway().setManagementApiAvailable(true);
@@ -243,7 +204,7 @@ class ServerlessPathTest {
     @Test
     void badFramesGetProtocolErrorsAndLeaveTheConnectionAndTheLogIntact() throws Exception {
         String s = newSession();
-        try (Agent agent = new Agent(s)) {
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"kept\"}}");
             List<String> before = storedLog(s).stream().map(Event::toJson).toList();
             WsClient ws = agent.ws;

@@ -1,0 +1,75 @@
+package io.durablesessions.functions.liveness;
+
+import static io.durablesessions.functions.store.Attrs.n;
+import static io.durablesessions.functions.store.Attrs.s;
+
+import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.Attrs;
+import io.durablesessions.functions.store.TableNames;
+import java.util.Map;
+import java.util.logging.Logger;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+
+/**
+ * Acts on every deadline that has passed, found with one Query per shard of the sparse due
+ * index (never a Scan): a run whose agent stopped heartbeating is failed, a stop nobody
+ * acknowledged becomes stopped, a member whose grace period ran out has left. Each write is
+ * conditioned on the deadline it read, so a heartbeat or a reconnect that arrives first wins.
+ */
+public final class Sweeper {
+    private static final Logger LOG = Logger.getLogger(Sweeper.class.getName());
+
+    private final Services services;
+    private final DynamoDbClient ddb;
+    private final TableNames tables;
+
+    public Sweeper(Services services) {
+        this.services = services;
+        this.ddb = services.dynamo();
+        this.tables = services.tables();
+    }
+
+    /** Returns how many deadlines it acted on. */
+    public int sweep() {
+        long now = services.clock().millis();
+        int acted = 0;
+        for (int shard = 0; shard < Attrs.DUE_SHARDS; shard++) {
+            String key = "due#" + shard;
+            Map<String, AttributeValue> start = null;
+            do {
+                Map<String, AttributeValue> from = start;
+                QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).indexName(Attrs.DUE_INDEX)
+                        .keyConditionExpression("#shard = :shard AND #due <= :now")
+                        .expressionAttributeNames(Map.of("#shard", Attrs.DUE_SHARD, "#due", Attrs.DUE_AT))
+                        .expressionAttributeValues(Map.of(":shard", s(key), ":now", n(now)))
+                        .exclusiveStartKey(from));
+                for (Map<String, AttributeValue> row : r.items()) {
+                    try {
+                        acted += act(row);
+                    } catch (RuntimeException e) {
+                        LOG.warning("sweeping one deadline failed; next sweep retries it: " + e);
+                    }
+                }
+                start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+            } while (start != null);
+        }
+        return acted;
+    }
+
+    private int act(Map<String, AttributeValue> row) {
+        String sessionId = Attrs.str(row, Attrs.SESSION_ID);
+        String sk = Attrs.str(row, Attrs.SK);
+        long dueAt = Attrs.num(row, Attrs.DUE_AT, 0);
+        if (sk.startsWith("RUN#")) {
+            return services.sessions().expireRun(sessionId, sk.substring(4), dueAt)
+                    instanceof io.durablesessions.events.AppendResult.Appended ? 1 : 0;
+        }
+        if (sk.startsWith("PRESENCE#")) {
+            return services.presence().expire(sessionId, sk.substring("PRESENCE#".length()), dueAt)
+                    instanceof io.durablesessions.events.AppendResult.Appended ? 1 : 0;
+        }
+        return 0;
+    }
+}
