@@ -3,11 +3,9 @@ package io.durablesessions.functions.control;
 import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ClientMessage.Control;
 import io.durablesessions.events.ClientMessage.Heartbeat;
-import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Frames;
 import io.durablesessions.events.Json;
-import io.durablesessions.events.ProtocolException;
 import io.durablesessions.events.RunState;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
@@ -30,9 +28,6 @@ public final class Controller {
     }
 
     public String control(Control c, Connection caller) {
-        if (!caller.canWrite()) {
-            throw new ProtocolException(ErrorCode.FORBIDDEN, "this connection may read but not control runs");
-        }
         var sessions = services.sessions();
         AppendResult result = switch (c.command()) {
             case CANCEL -> {

@@ -7,6 +7,8 @@ import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue;
 import io.durablesessions.events.Frames;
 import io.durablesessions.events.Limits;
+import io.durablesessions.functions.auth.Capability;
+import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.presence.Presence;
 import io.durablesessions.functions.runtime.Sender;
 import io.durablesessions.functions.store.ConnectionStore;
@@ -18,6 +20,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -94,6 +97,7 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
             LOG.warning("subscriber query failed: " + e);
             return recs.get(0).sequenceNumber();
         }
+        subscribers = entitled(sessionId, subscribers);
         if (subscribers.isEmpty()) return null;
         List<Integer> all = new ArrayList<>();
         List<Integer> control = new ArrayList<>();
@@ -112,6 +116,24 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
         int firstFailed = Integer.MAX_VALUE;
         for (Future<Integer> f : perConnection) firstFailed = Math.min(firstFailed, get(f));
         return firstFailed == Integer.MAX_VALUE ? null : recs.get(firstFailed).sequenceNumber();
+    }
+
+    /**
+     * Only subscribers whose grant still covers the session and whose token is not revoked get
+     * its events; the others lose the subscription (a revocation takes effect at the next fan-out).
+     */
+    private List<ConnectionStore.Subscriber> entitled(String sessionId, List<ConnectionStore.Subscriber> subscribers) {
+        Set<Principal> revoked = services.revocations().revokedAmong(
+                subscribers.stream().map(ConnectionStore.Subscriber::identity).distinct().toList());
+        List<ConnectionStore.Subscriber> ok = new ArrayList<>(subscribers.size());
+        for (ConnectionStore.Subscriber sub : subscribers) {
+            if (sub.identity().can(Capability.READ, sessionId) && !revoked.contains(sub.identity())) {
+                ok.add(sub);
+            } else {
+                services.connections().unsubscribe(sub.connectionId(), sessionId);
+            }
+        }
+        return ok;
     }
 
     /** A frame to send and the index (in the batch's records of its session) of its first event. */

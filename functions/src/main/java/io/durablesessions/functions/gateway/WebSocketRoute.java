@@ -8,6 +8,8 @@ import io.durablesessions.events.ClientMessage;
 import io.durablesessions.events.ClientMessages;
 import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.Frames;
+import io.durablesessions.events.Json;
+import io.durablesessions.functions.auth.Authorization;
 import io.durablesessions.events.ProtocolException;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
@@ -51,6 +53,14 @@ public abstract class WebSocketRoute
             String connectionId = event.getRequestContext().getConnectionId();
             Connection caller = services.connections().get(connectionId);
             if (caller == null) throw new ProtocolException(ErrorCode.UNAUTHORIZED, "connection is not registered");
+            if (services.revocations().isRevoked(caller.identity())) {
+                throw new ProtocolException(ErrorCode.UNAUTHORIZED, "the token of this connection was revoked");
+            }
+            if (!services.connections().admit(connectionId, services.limits().messagesPerSecond())) {
+                throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + services.limits().messagesPerSecond()
+                        + " messages per second on this connection", Json.object().put("retryAfterMs", 1000));
+            }
+            Authorization.check(msg, caller.identity());
             return reply(router.dispatch(msg, caller));
         } catch (ProtocolException e) {
             return reply(Frames.error(requestId != null ? requestId : ClientMessages.bestEffortRequestId(body), e));

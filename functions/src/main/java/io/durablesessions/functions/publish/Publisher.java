@@ -2,9 +2,7 @@ package io.durablesessions.functions.publish;
 
 import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ClientMessage.Append;
-import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.Frames;
-import io.durablesessions.events.ProtocolException;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
 import io.durablesessions.functions.store.SessionStore.AppendRequest;
@@ -18,9 +16,6 @@ public final class Publisher {
     }
 
     public String append(Append a, Connection caller) {
-        if (!caller.canWrite()) {
-            throw new ProtocolException(ErrorCode.FORBIDDEN, "this connection may read but not append");
-        }
         AppendResult result = services.sessions().append(
                 new AppendRequest(a.sessionId(), caller.principal(), a.producer(), a.events()));
         return Frames.appendOutcome(a.requestId(), a.sessionId(), result);

@@ -3,7 +3,7 @@ package io.durablesessions.functions.runtime;
 import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
@@ -39,7 +39,9 @@ public final class Clients {
 
     private static AwsCredentialsProvider credentials(URI localEndpoint) {
         // a loopback endpoint is the local stack: it ignores signatures, but the SDK still signs
+        // in Lambda the default chain finds the function's role; with SnapStart that is the container
+        // credentials endpoint, not environment variables, so a fixed env-only provider would fail
         return localEndpoint != null ? StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))
-                : EnvironmentVariableCredentialsProvider.create();
+                : DefaultCredentialsProvider.builder().build();
     }
 }

@@ -3,6 +3,7 @@ package io.durablesessions.functions.store;
 import static io.durablesessions.functions.store.Attrs.n;
 import static io.durablesessions.functions.store.Attrs.s;
 
+import io.durablesessions.functions.auth.Principal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,33 +38,35 @@ public final class ConnectionStore {
         this.clock = clock;
     }
 
-    /** Who is on the other end of a connection, as established at {@code $connect}. */
-    public record Connection(String connectionId, String principal, String role, String label, String surface,
+    /** Who is on the other end of a connection, as verified at {@code $connect}. */
+    public record Connection(String connectionId, Principal identity, String label, String surface,
                              String instance, long connectedAt) {
-        public boolean isAgent() {
-            return "agent".equals(role);
+        /** The writer id of everything this connection appends (the token's subject). */
+        public String principal() {
+            return identity.subject();
         }
 
-        /** Viewers may read; only agents and clients may write or control. */
-        public boolean canWrite() {
-            return !"viewer".equals(role);
+        public String role() {
+            return identity.role();
         }
 
         /** One member of a session's presence: this principal on this client instance. */
         public String memberId() {
-            return principal + ":" + instance;
+            return principal() + ":" + instance;
         }
     }
 
-    /** A subscriber of a session; {@code controlOnly} for an agent listening for stop/steer only. */
-    public record Subscriber(String connectionId, boolean controlOnly) {}
+    /**
+     * A subscriber of a session with the identity it subscribed under (re-checked at fan-out);
+     * {@code controlOnly} for an agent listening for stop/steer only.
+     */
+    public record Subscriber(String connectionId, Principal identity, boolean controlOnly) {}
 
     public void register(Connection c) {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put(Attrs.PK, s(CONN + c.connectionId()));
         item.put(Attrs.SK, s(META));
-        item.put("principal", s(c.principal()));
-        item.put("role", s(c.role()));
+        item.put("principal", s(c.identity().toJson()));
         if (c.label() != null) item.put("label", s(c.label()));
         if (c.surface() != null) item.put("surface", s(c.surface()));
         item.put("instance", s(c.instance()));
@@ -78,19 +81,19 @@ public final class ConnectionStore {
         if (!r.hasItem() || r.item().isEmpty()) return null;
         var i = r.item();
         if (Attrs.num(i, Attrs.EXPIRES_AT, Long.MAX_VALUE) < clock.millis() / 1000) return null; // TTL is lazy
-        return new Connection(connectionId, Attrs.str(i, "principal"), Attrs.str(i, "role"), Attrs.str(i, "label"),
+        return new Connection(connectionId, Principal.fromJson(Attrs.str(i, "principal")), Attrs.str(i, "label"),
                 Attrs.str(i, "surface"), Attrs.str(i, "instance"), Attrs.num(i, "connectedAt", 0));
     }
 
     /** Registers the subscription; idempotent. Returns false if the connection is not registered. */
-    public boolean subscribe(String connectionId, String sessionId, String principal, boolean controlOnly) {
+    public boolean subscribe(String connectionId, String sessionId, Principal principal, boolean controlOnly) {
         long exp = expiry();
         List<TransactWriteItem> tx = List.of(
                 TransactWriteItem.builder().conditionCheck(c -> c.tableName(table)
                         .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(META)))
                         .conditionExpression("attribute_exists(pk)")).build(),
                 TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
-                        Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId), "principal", s(principal),
+                        Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId), "principal", s(principal.toJson()),
                         "controlOnly", AttributeValue.fromBool(controlOnly), Attrs.EXPIRES_AT, n(exp)))).build(),
                 TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
                         Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId), Attrs.EXPIRES_AT, n(exp))))
@@ -117,6 +120,32 @@ public final class ConnectionStore {
                         .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId)))).build()));
     }
 
+    /**
+     * Counts one message of the connection in the current one-second window; false when the
+     * window already holds {@code limit} messages. One conditional write, no read.
+     */
+    public boolean admit(String connectionId, int limit) {
+        if (limit <= 0) return true;
+        long window = clock.millis() / 1000;
+        var key = Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s("RATE"));
+        try {
+            ddb.updateItem(u -> u.tableName(table).key(key).updateExpression("ADD msgs :one")
+                    .conditionExpression("win = :w AND msgs < :limit")
+                    .expressionAttributeValues(Map.of(":one", n(1), ":w", n(window), ":limit", n(limit))));
+            return true;
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException sameWindowFullOrNew) {
+            try {
+                ddb.updateItem(u -> u.tableName(table).key(key).updateExpression("SET win = :w, msgs = :one, #exp = :exp")
+                        .conditionExpression("attribute_not_exists(win) OR win < :w")
+                        .expressionAttributeNames(Map.of("#exp", Attrs.EXPIRES_AT))
+                        .expressionAttributeValues(Map.of(":one", n(1), ":w", n(window), ":exp", n(expiry()))));
+                return true;
+            } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException full) {
+                return false;
+            }
+        }
+    }
+
     /** Number of sessions the connection subscribes to (a bound against subscribe floods). */
     public int subscriptionCount(String connectionId) {
         return (int) rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).count();
@@ -134,7 +163,8 @@ public final class ConnectionStore {
             for (var item : r.items()) {
                 if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) {
                     AttributeValue c = item.get("controlOnly");
-                    ids.add(new Subscriber(Attrs.str(item, Attrs.SK), c != null && Boolean.TRUE.equals(c.bool())));
+                    ids.add(new Subscriber(Attrs.str(item, Attrs.SK), Principal.fromJson(Attrs.str(item, "principal")),
+                            c != null && Boolean.TRUE.equals(c.bool())));
                 }
             }
             start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;

@@ -41,7 +41,7 @@ public final class Subscriptions {
             throw new ProtocolException(ErrorCode.RATE_LIMITED, "a connection subscribes to at most "
                     + MAX_SUBSCRIPTIONS_PER_CONNECTION + " sessions");
         }
-        if (!connections.subscribe(caller.connectionId(), s.sessionId(), caller.principal(), s.controlOnly())) {
+        if (!connections.subscribe(caller.connectionId(), s.sessionId(), caller.identity(), s.controlOnly())) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, "connection is not registered");
         }
         String answer = s.hydrate() ? hydrate(s, caller) : catchUp(s, caller);

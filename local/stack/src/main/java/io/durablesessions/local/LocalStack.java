@@ -1,5 +1,11 @@
 package io.durablesessions.local;
 
+import io.durablesessions.functions.auth.AuthConfig;
+import io.durablesessions.functions.auth.Capability;
+import io.durablesessions.functions.auth.ConnectAuthorizer;
+import io.durablesessions.functions.auth.DevTokens;
+import io.durablesessions.functions.auth.Grant;
+import io.durablesessions.functions.auth.TokenVerifier;
 import io.durablesessions.functions.fanout.FanoutHandler;
 import io.durablesessions.functions.fanout.FanoutMapping;
 import io.durablesessions.functions.gateway.Routes;
@@ -27,6 +33,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -41,31 +48,39 @@ public final class LocalStack implements AutoCloseable {
     /** Knobs of the local stack; defaults are AWS's, tests shorten the timeouts. */
     public record Config(int port, String stage, Duration idleTimeout, Duration maxConnectionDuration,
                          Duration streamPollInterval, int streamShards, boolean serializePerConnection,
-                         StoreSettings store, Duration sweepInterval) {
+                         StoreSettings store, Duration sweepInterval, AuthConfig auth, Services.Limits limits) {
         public static Config defaults() {
+            Map<String, String> env = System.getenv();
             return new Config(0, "local", Duration.ofMinutes(10), Duration.ofHours(2), Duration.ofMillis(20), 4, false,
-                    StoreSettings.fromEnvironment(System.getenv()), Duration.ofSeconds(1));
+                    StoreSettings.fromEnvironment(env), Duration.ofSeconds(1),
+                    env.containsKey("JWT_ISSUER") ? AuthConfig.fromEnvironment(env) : AuthConfig.localDevelopment(),
+                    Services.Limits.fromEnvironment(env));
+        }
+
+        public Config withLimits(Services.Limits l) {
+            return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
+                    serializePerConnection, store, sweepInterval, auth, l);
         }
 
         public Config withPort(int p) {
             return new Config(p, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serializePerConnection, store, sweepInterval);
+                    serializePerConnection, store, sweepInterval, auth, limits);
         }
 
         public Config withTimeouts(Duration idle, Duration max) {
             return new Config(port, stage, idle, max, streamPollInterval, streamShards, serializePerConnection, store,
-                    sweepInterval);
+                    sweepInterval, auth, limits);
         }
 
         public Config withSerializePerConnection(boolean serialize) {
             return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serialize, store, sweepInterval);
+                    serialize, store, sweepInterval, auth, limits);
         }
 
         /** Liveness, stop-ack and presence-grace timeouts, and how often the sweeper runs. */
         public Config withStore(StoreSettings settings, Duration sweep) {
             return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serializePerConnection, settings, sweep);
+                    serializePerConnection, settings, sweep, auth, limits);
         }
     }
 
@@ -86,11 +101,13 @@ public final class LocalStack implements AutoCloseable {
         dynamoClient = Clients.dynamo(Region.US_EAST_1, dynamo.endpoint());
         TableProvisioner.createAll(dynamoClient, tables);
         URI management = URI.create("http://127.0.0.1:" + port + "/" + config.stage());
-        services = Services.local(dynamo.endpoint(), management, tables, config.store(), Clock.systemUTC());
+        services = Services.local(dynamo.endpoint(), management, tables, config.store(), config.limits(),
+                Clock.systemUTC());
 
         WebSocketApiEmulator.Builder b = WebSocketApiEmulator.builder().stage(config.stage()).port(port)
                 .idleTimeout(config.idleTimeout()).maxConnectionDuration(config.maxConnectionDuration())
-                .serializePerConnection(config.serializePerConnection());
+                .serializePerConnection(config.serializePerConnection())
+                .authorizer(new LocalAuthorizer(new ConnectAuthorizer(new TokenVerifier(config.auth())), config.stage()));
         for (Routes.Route route : Routes.ALL) {
             var handler = route.factory().apply(services);
             if (route.key().equals("$default")) b.defaultRoute(handler);
@@ -122,6 +139,17 @@ public final class LocalStack implements AutoCloseable {
                 LOG.warning("sweeper run failed: " + e);
             }
         }, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** A token for the local stack's development issuer: full rights of {@code role} on every session. */
+    public static String devToken(String subject, String role) {
+        Capability[] caps = switch (role) {
+            case "agent" -> new Capability[] {Capability.READ, Capability.APPEND, Capability.AGENT, Capability.CONTROL};
+            case "viewer" -> new Capability[] {Capability.READ};
+            default -> new Capability[] {Capability.READ, Capability.APPEND, Capability.CONTROL};
+        };
+        return DevTokens.mint(AuthConfig.localDevelopment(), subject, role, List.of(Grant.prefix("", caps)),
+                Duration.ofHours(12));
     }
 
     public static LocalStack start(Config config) {

@@ -9,6 +9,9 @@ import io.durablesessions.events.Event;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.SessionState;
 import io.durablesessions.events.SnapshotParts;
+import io.durablesessions.functions.auth.Capability;
+import io.durablesessions.functions.auth.Grant;
+import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
 import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.local.LocalStack;
@@ -157,8 +160,9 @@ class ServerlessPathTest {
         String s = newSession();
         // a subscriber whose $disconnect never arrived: API Gateway no longer knows it
         var connections = stack.services().connections();
-        connections.register(new Connection("ghost0000000000=", "ghost", "client", null, null, "ghost", 0));
-        connections.subscribe("ghost0000000000=", s, "ghost", false);
+        Principal ghost = new Principal("ghost", "client", List.of(Grant.prefix("", Capability.READ)), "jti-ghost", 0);
+        connections.register(new Connection("ghost0000000000=", ghost, null, null, "ghost", 0));
+        connections.subscribe("ghost0000000000=", s, ghost, false);
         try (WsClient tab = subscriber(s, 0, "tab-1"); TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.append(null, "{\"type\":\"custom\",\"data\":{\"name\":\"one\"}}");
             await().atMost(Duration.ofSeconds(20)).until(() -> connections.get("ghost0000000000=") == null);

@@ -53,8 +53,31 @@ final class WsClient implements AutoCloseable {
                 }).join();
     }
 
+    /**
+     * Connects as {@code id} with {@code role} (from the query, default client) holding a local
+     * development token with that role's rights on every session; other query parameters
+     * (instance, label, surface) pass through. {@code token=} in the query is used as given.
+     */
     static WsClient connect(URI base, String query) {
-        return new WsClient(URI.create(base + "?" + query));
+        return new WsClient(URI.create(base + "?" + withToken(query)));
+    }
+
+    static WsClient connectRaw(URI base, String query) {
+        return new WsClient(URI.create(base + (query.isEmpty() ? "" : "?" + query)));
+    }
+
+    static String withToken(String query) {
+        if (query.contains("token=")) return query;
+        String id = null;
+        String role = "client";
+        StringBuilder rest = new StringBuilder();
+        for (String kv : query.split("&")) {
+            if (kv.startsWith("id=")) id = kv.substring(3);
+            else if (kv.startsWith("role=")) role = kv.substring(5);
+            else if (!kv.isEmpty()) rest.append('&').append(kv);
+        }
+        if (id == null) id = "anon-" + REQUESTS.incrementAndGet();
+        return "token=" + io.durablesessions.local.LocalStack.devToken(id, role) + rest;
     }
 
     void send(String frame) {

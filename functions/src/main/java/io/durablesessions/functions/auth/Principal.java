@@ -1,0 +1,42 @@
+package io.durablesessions.functions.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.events.Json;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A verified caller: the token's subject, its role ({@code agent}, {@code client},
+ * {@code viewer}), its grants, and the token id and issue time (for revocation).
+ */
+public record Principal(String subject, String role, List<Grant> grants, String tokenId, long issuedAtSeconds) {
+    public Principal {
+        grants = List.copyOf(grants);
+    }
+
+    public boolean can(Capability capability, String sessionId) {
+        if ("viewer".equals(role) && capability != Capability.READ) return false;
+        if (capability == Capability.AGENT && !"agent".equals(role)) return false;
+        for (Grant g : grants) {
+            if (g.covers(sessionId) && g.caps().contains(capability)) return true;
+        }
+        return false;
+    }
+
+    public String toJson() {
+        ObjectNode n = Json.object().put("sub", subject).put("role", role).put("jti", tokenId)
+                .put("iat", issuedAtSeconds);
+        var gs = n.putArray("grants");
+        grants.forEach(g -> gs.add(g.toNode()));
+        return Json.write(n);
+    }
+
+    public static Principal fromJson(String json) {
+        ObjectNode n = Json.parseObject(json);
+        List<Grant> grants = new ArrayList<>();
+        for (JsonNode g : n.path("grants")) grants.add(Grant.fromNode(g));
+        return new Principal(n.path("sub").asText(), n.path("role").asText(), grants,
+                n.hasNonNull("jti") ? n.get("jti").asText() : null, n.path("iat").asLong());
+    }
+}
