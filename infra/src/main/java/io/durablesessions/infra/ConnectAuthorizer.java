@@ -1,0 +1,57 @@
+package io.durablesessions.infra;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizer;
+import software.amazon.awscdk.aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps;
+import software.amazon.awscdk.services.lambda.Code;
+import software.constructs.Construct;
+
+/**
+ * The {@code $connect} REQUEST authorizer (prop {@code authorizer}, off by default until the class
+ * exists in the functions jar). It validates the client's JWT against the configured issuer,
+ * audience and JWKS, and the browser origin against the allowed origins, and hands the identity to
+ * {@code $connect} in the authorizer context.
+ *
+ * <p>A WebSocket REQUEST authorizer refuses the handshake without invoking the function when any of
+ * its identity sources is missing, so exactly one is configured: the query string {@code token}
+ * (back ends, agents) or the {@code Sec-WebSocket-Protocol} header (browsers, which cannot set
+ * other headers on a WebSocket).
+ */
+public final class ConnectAuthorizer extends Construct {
+    public static final String HANDLER = "io.durablesessions.functions.auth.ConnectAuthorizer::handleRequest";
+    public static final String QUERYSTRING_SOURCE = "route.request.querystring.token";
+    public static final String PROTOCOL_SOURCE = "route.request.header.Sec-WebSocket-Protocol";
+
+    private final JavaFunction function;
+    private final WebSocketLambdaAuthorizer authorizer;
+
+    public ConnectAuthorizer(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
+                             StackConfig config) {
+        super(scope, id);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("JWT_ISSUER", config.jwtIssuer());
+        env.put("JWT_AUDIENCE", config.jwtAudience());
+        env.put("JWKS_URL", config.jwksUrl());
+        env.put("ALLOWED_ORIGINS", String.join(",", config.allowedOrigins()));
+        // 1024 MB / SnapStart like the routes: it runs on every connect, in the handshake's latency;
+        // 10 s covers a JWKS fetch on a cold container
+        var spec = new JavaFunction.Spec(HANDLER, "$connect authorizer", RouteFunctions.MEMORY_MB,
+                Duration.seconds(10), config.snapStart(), env, Permissions.authorizer());
+        this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);
+        String source = config.authorizerIdentity().equals(StackConfig.IDENTITY_PROTOCOL)
+                ? PROTOCOL_SOURCE : QUERYSTRING_SOURCE;
+        this.authorizer = new WebSocketLambdaAuthorizer("ConnectAuthorizer", function.alias(),
+                WebSocketLambdaAuthorizerProps.builder().identitySource(List.of(source)).build());
+    }
+
+    public WebSocketLambdaAuthorizer authorizer() {
+        return authorizer;
+    }
+
+    public JavaFunction function() {
+        return function;
+    }
+}

@@ -1,0 +1,75 @@
+package io.durablesessions.infra;
+
+import io.durablesessions.functions.store.TableLayout;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.services.lambda.Code;
+import software.constructs.Construct;
+
+/**
+ * The whole service in one stack:
+ * <pre>
+ * clients ⇄ WebSocketApi ──routes──▶ RouteFunctions ──▶ SessionTables (events, sessions, connections)
+ *                 ▲                                          │ events stream (NEW_IMAGE, INSERT only)
+ *                 └──── PostToConnection ◀── FanoutFunction ◀┘ ──failed batches──▶ SQS
+ * LivenessSweeper (every minute) ──▶ sessions live-runs index / events
+ * ConnectAuthorizer (optional) guards $connect; Observability watches all of it.
+ * </pre>
+ */
+public final class DurableSessionsStack extends Stack {
+    private final SessionTables tables;
+    private final WebSocketApi api;
+    private final RouteFunctions routes;
+    private final FanoutFunction fanout;
+    private final LivenessSweeper sweeper;
+    private final ConnectAuthorizer authorizer;
+    private final Observability observability;
+
+    public DurableSessionsStack(Construct scope, String id, StackProps props, StackConfig config, Path functionsJar) {
+        super(scope, id, props);
+        Code code = Code.fromAsset(functionsJar.toString());
+
+        this.tables = new SessionTables(this, "Tables", config.tableNamePrefix());
+        this.api = new WebSocketApi(this, "WebSocket", config);
+        this.authorizer = config.authorizer() ? new ConnectAuthorizer(this, "ConnectAuthorizer", code, tables, api, config)
+                : null;
+        this.routes = new RouteFunctions(this, "Routes", code, tables, api, config,
+                authorizer == null ? null : authorizer.authorizer());
+        this.fanout = new FanoutFunction(this, "Fanout", code, tables, api, config);
+        this.sweeper = config.sweeper() ? new LivenessSweeper(this, "Sweeper", code, tables, api, config) : null;
+
+        Map<String, JavaFunction> all = new LinkedHashMap<>();
+        routes.byRoute().forEach((key, fn) -> all.put(RouteFunctions.constructId(key), fn));
+        all.put("Fanout", fanout.function());
+        if (sweeper != null) all.put("Sweeper", sweeper.function());
+        if (authorizer != null) all.put("Authorizer", authorizer.function());
+        this.observability = new Observability(this, "Observability", config, api, all, fanout);
+
+        CfnOutput.Builder.create(this, "WebSocketUrl").description("what clients connect to (wss://…/{stage})")
+                .value(api.webSocketUrl()).build();
+        CfnOutput.Builder.create(this, "ManagementEndpoint")
+                .description("API Gateway management API (@connections), the handlers' MANAGEMENT_ENDPOINT")
+                .value(api.managementEndpoint()).build();
+        for (var e : tables.all().entrySet()) {
+            TableLayout layout = e.getKey();
+            CfnOutput.Builder.create(this, layout.id() + "TableName")
+                    .description("DynamoDB table " + layout.id() + " (env " + layout.envVar() + ")")
+                    .value(e.getValue().getTableName()).build();
+        }
+        CfnOutput.Builder.create(this, "FailedBatchesQueueUrl")
+                .description("on-failure destination of the fan-out's stream mapping")
+                .value(fanout.failures().getQueueUrl()).build();
+    }
+
+    public SessionTables tables() { return tables; }
+    public WebSocketApi webSocket() { return api; }
+    public RouteFunctions routes() { return routes; }
+    public FanoutFunction fanout() { return fanout; }
+    public LivenessSweeper sweeper() { return sweeper; }
+    public ConnectAuthorizer authorizer() { return authorizer; }
+    public Observability observability() { return observability; }
+}
