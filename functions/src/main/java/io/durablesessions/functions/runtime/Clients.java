@@ -21,9 +21,16 @@ public final class Clients {
 
     public static DynamoDbClient dynamo(Region region, URI endpointOrNull) {
         var b = DynamoDbClient.builder().region(region).httpClient(UrlConnectionHttpClient.create())
-                .credentialsProvider(credentials(endpointOrNull))
-                .overrideConfiguration(ClientOverrideConfiguration.builder().build());
-        if (endpointOrNull != null) b.endpointOverride(endpointOrNull);
+                .credentialsProvider(credentials(endpointOrNull));
+        if (endpointOrNull != null) {
+            // the embedded endpoint can drop a kept-alive connection under a burst; retry IO errors
+            // without the standard strategy's circuit breaker (TransactWriteItems carries an
+            // idempotency token, so a retried transaction is never applied twice)
+            b.endpointOverride(endpointOrNull).overrideConfiguration(ClientOverrideConfiguration.builder()
+                    .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(6)
+                            .circuitBreakerEnabled(false).build())
+                    .build());
+        }
         return b.build();
     }
 

@@ -36,6 +36,11 @@ public final class LocalDynamoDb implements AutoCloseable {
         // The JDK server leaves Nagle on by default, which costs milliseconds per small response on
         // loopback. It reads this property once, when its configuration class loads.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        // bursts of concurrent clients (the local stack runs every WebSocket message concurrently):
+        // keep their idle keep-alive connections instead of closing them under the client
+        if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
+            System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
+        }
     }
 
     private static final Set<String> WRITES = Set.of("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems");
