@@ -28,10 +28,10 @@ public final class LocalStackMain {
                   DynamoDB endpoint  %s   tables: %s, %s, %s (events stream -> fan-out)
                   Handlers           the same classes Lambda runs (functions/), routes: $connect $disconnect $default append subscribe unsubscribe control
 
-                Try it with any WebSocket client, e.g.:
-                  agent:  %s?id=agent-1&role=agent
+                Every connection needs a token (local development issuer); mint one with scripts/token, e.g.
+                  agent:  %s?token=$(scripts/token agent-1 agent 'demo*')
                           {"action":"append","sessionId":"demo","events":[{"type":"custom","data":{"name":"hello"}}]}
-                  client: %s?id=tab-1
+                  client: %s?token=$(scripts/token tab-1 client 'demo*')&instance=tab-1
                           {"action":"subscribe","sessionId":"demo","afterSeq":0}
                 """.formatted(ws, stack.managementEndpoint(), stack.dynamoEndpoint(), stack.tables().events(),
                 stack.tables().sessions(), stack.tables().connections(), ws, ws));
