@@ -10,18 +10,21 @@ import software.amazon.awscdk.services.lambda.Code;
 import software.constructs.Construct;
 
 /**
- * The {@code $connect} REQUEST authorizer (prop {@code authorizer}, off by default until the class
- * exists in the functions jar). It validates the client's JWT against the configured issuer,
- * audience and JWKS, and the browser origin against the allowed origins, and hands the identity to
- * {@code $connect} in the authorizer context.
+ * The {@code $connect} REQUEST authorizer, {@link io.durablesessions.functions.auth.ConnectAuthorizer}
+ * (prop {@code authorizer}, on by default). It verifies the client's JWT (signature against the
+ * configured JWKS URL or public key, {@code iss}, {@code aud}, expiry) and hands the verified
+ * principal to {@code $connect} in the authorizer context; {@code $connect} refuses connections
+ * without one. It calls no AWS API, so its role grants nothing beyond its own log group (fetching
+ * the JWKS is plain HTTPS).
  *
  * <p>A WebSocket REQUEST authorizer refuses the handshake without invoking the function when any of
  * its identity sources is missing, so exactly one is configured: the query string {@code token}
- * (back ends, agents) or the {@code Sec-WebSocket-Protocol} header (browsers, which cannot set
- * other headers on a WebSocket).
+ * (back ends, agents; the default) or the {@code Sec-WebSocket-Protocol} header (browsers, which
+ * cannot set other headers on a WebSocket, offer {@code token.<jwt>} as a subprotocol).
  */
 public final class ConnectAuthorizer extends Construct {
-    public static final String HANDLER = "io.durablesessions.functions.auth.ConnectAuthorizer::handleRequest";
+    public static final String HANDLER = io.durablesessions.functions.auth.ConnectAuthorizer.class.getName()
+            + "::handleRequest";
     public static final String QUERYSTRING_SOURCE = "route.request.querystring.token";
     public static final String PROTOCOL_SOURCE = "route.request.header.Sec-WebSocket-Protocol";
 
@@ -31,11 +34,8 @@ public final class ConnectAuthorizer extends Construct {
     public ConnectAuthorizer(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
                              StackConfig config) {
         super(scope, id);
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("JWT_ISSUER", config.jwtIssuer());
-        env.put("JWT_AUDIENCE", config.jwtAudience());
-        env.put("JWKS_URL", config.jwksUrl());
-        env.put("ALLOWED_ORIGINS", String.join(",", config.allowedOrigins()));
+        config.jwt().requireUsable();
+        Map<String, String> env = new LinkedHashMap<>(config.jwt().environment());
         // 1024 MB / SnapStart like the routes: it runs on every connect, in the handshake's latency;
         // 10 s covers a JWKS fetch on a cold container
         var spec = new JavaFunction.Spec(HANDLER, "$connect authorizer", RouteFunctions.MEMORY_MB,

@@ -17,7 +17,7 @@ import software.constructs.Construct;
  *                 ▲                                          │ events stream (NEW_IMAGE, INSERT only)
  *                 └──── PostToConnection ◀── FanoutFunction ◀┘ ──failed batches──▶ SQS
  * LivenessSweeper (every minute) ──▶ sessions live-runs index / events
- * ConnectAuthorizer (optional) guards $connect; Observability watches all of it.
+ * ConnectAuthorizer (on by default) guards $connect; Observability watches all of it.
  * </pre>
  */
 public final class DurableSessionsStack extends Stack {
@@ -31,6 +31,7 @@ public final class DurableSessionsStack extends Stack {
 
     public DurableSessionsStack(Construct scope, String id, StackProps props, StackConfig config, Path functionsJar) {
         super(scope, id, props);
+        config.requireDeployable(); // before any resource: a clear message, not a half-built stack
         Code code = Code.fromAsset(functionsJar.toString());
 
         this.tables = new SessionTables(this, "Tables", config.tableNamePrefix());
@@ -47,6 +48,8 @@ public final class DurableSessionsStack extends Stack {
         all.put("Fanout", fanout.function());
         if (sweeper != null) all.put("Sweeper", sweeper.function());
         if (authorizer != null) all.put("Authorizer", authorizer.function());
+        // the value of the handlers' EMF dimension "Function" (runtime/Metrics), which the dashboard reads
+        all.forEach((name, fn) -> fn.function().addEnvironment(Observability.FUNCTION_ENV, name));
         this.observability = new Observability(this, "Observability", config, api, all, fanout);
 
         CfnOutput.Builder.create(this, "WebSocketUrl").description("what clients connect to (wss://…/{stage})")

@@ -44,6 +44,7 @@ public final class FanoutFunction extends Construct {
         super(scope, id);
         Map<String, String> env = new LinkedHashMap<>(tables.environment());
         env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint());
+        env.putAll(config.limits().environment());
         var spec = new JavaFunction.Spec(HANDLER, "stream fan-out", MEMORY_MB, TIMEOUT, config.snapStart(), env,
                 Permissions.fanout());
         this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);

@@ -35,6 +35,7 @@ public final class LivenessSweeper extends Construct {
         super(scope, id);
         Map<String, String> env = new LinkedHashMap<>(tables.environment());
         env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint()); // Services.fromEnvironment() requires it
+        env.putAll(config.limits().environment()); // liveness / stop-ack deadlines, presence grace
         var spec = new JavaFunction.Spec(HANDLER, "liveness sweeper", MEMORY_MB, TIMEOUT, false, env,
                 Permissions.sweeper());
         this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);

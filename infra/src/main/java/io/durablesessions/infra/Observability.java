@@ -1,5 +1,6 @@
 package io.durablesessions.infra;
 
+import io.durablesessions.functions.runtime.Metrics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,17 +27,42 @@ import software.constructs.Construct;
  *   <li>on-failure queue has a message: a batch of events could not be delivered (something to look at
  *       every time);</li>
  *   <li>stream iterator age: the fan-out falls behind the log, so live delivery is late;</li>
+ *   <li>fan-out latency: p99 of {@code FanoutLatencyMs} (an event's server timestamp to its delivery)
+ *       above {@value #FANOUT_LATENCY_ALARM_MS} ms;</li>
  *   <li>Errors and Throttles of every function (route handlers answer refusals with error frames, so
  *       a Lambda error is a crash or a timeout).</li>
  * </ul>
  * The dashboard shows API Gateway traffic, Lambda health, the stream and the handlers' EMF metrics
- * (namespace {@value #NAMESPACE}).
+ * (namespace {@value #NAMESPACE}, dimension {@code Function} = the emitting function's short name,
+ * which the stack passes to it in {@value #FUNCTION_ENV}; see {@code functions/…/runtime/Metrics}).
  */
 public final class Observability extends Construct {
-    public static final String NAMESPACE = "DurableSessions";
-    /** The metrics the handlers emit in CloudWatch embedded metric format. */
-    public static final List<String> EMF_METRICS = List.of("DeliveredEvents", "FanoutLatencyMs", "Gone410",
-            "FencedAppends", "AuthRefusals");
+    public static final String NAMESPACE = Metrics.NAMESPACE;
+    public static final String DIMENSION = Metrics.DIMENSION;
+    /** The env var that gives each function its {@link #DIMENSION} value (read by {@code Metrics}). */
+    public static final String FUNCTION_ENV = "METRICS_FUNCTION";
+    /**
+     * The metrics the handlers emit in CloudWatch embedded metric format, each with the function
+     * that emits it (its {@link #DIMENSION} value, a key of the stack's function map).
+     */
+    public static final Map<String, String> EMF_METRICS = emfMetrics();
+    static final int FANOUT_LATENCY_ALARM_MS = 5_000;
+
+    private static Map<String, String> emfMetrics() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("DeliveredEvents", "Fanout"); // events posted, summed over connections, per invocation
+        m.put("FanoutLatencyMs", "Fanout"); // now − server ts of each session batch's newest event
+        m.put("Gone410", "Fanout");         // connections found gone while posting
+        m.put("FencedAppends", "Append");   // appends refused with RUN_FENCED / MESSAGE_FENCED
+        m.put("AuthRefusals", "Authorizer"); // $connect tokens denied
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** One handler metric, with the dimension its emitter writes. */
+    public static Metric emf(String name, String function, String statistic) {
+        return Metric.Builder.create().namespace(NAMESPACE).metricName(name)
+                .dimensionsMap(Map.of(DIMENSION, function)).statistic(statistic).period(Duration.minutes(1)).build();
+    }
 
     private final List<Alarm> alarms = new ArrayList<>();
     private final Dashboard dashboard;
@@ -61,6 +87,14 @@ public final class Observability extends Construct {
                 .alarmDescription("The fan-out is more than " + config.iteratorAgeAlarmMs()
                         + " ms behind the events stream: live delivery is late.")
                 .metric(iteratorAge).threshold(config.iteratorAgeAlarmMs())
+                .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
+                .evaluationPeriods(3).datapointsToAlarm(2).treatMissingData(TreatMissingData.NOT_BREACHING).build(),
+                topic);
+
+        add(Alarm.Builder.create(this, "FanoutLatency")
+                .alarmDescription("Live delivery is slow: p99 of FanoutLatencyMs (event written → posted to its "
+                        + "subscribers) above " + FANOUT_LATENCY_ALARM_MS + " ms.")
+                .metric(emf("FanoutLatencyMs", "Fanout", "p99")).threshold(FANOUT_LATENCY_ALARM_MS)
                 .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD)
                 .evaluationPeriods(3).datapointsToAlarm(2).treatMissingData(TreatMissingData.NOT_BREACHING).build(),
                 topic);
@@ -94,9 +128,10 @@ public final class Observability extends Construct {
         }
         List<IWidget> row2 = List.of(graph("Lambda errors", errors, 12), graph("Lambda duration p99", durations, 12));
         List<IWidget> row3 = new ArrayList<>();
-        for (String m : EMF_METRICS) {
-            row3.add(graph(m, List.of(Metric.Builder.create().namespace(NAMESPACE).metricName(m)
-                    .statistic(m.endsWith("Ms") ? "p99" : "Sum").period(period).build()), 8));
+        for (var m : EMF_METRICS.entrySet()) {
+            if (!functions.containsKey(m.getValue())) continue; // e.g. AuthRefusals without the authorizer
+            row3.add(graph(m.getKey() + " (" + m.getValue() + ")",
+                    List.of(emf(m.getKey(), m.getValue(), m.getKey().endsWith("Ms") ? "p99" : "Sum")), 8));
         }
         this.dashboard = Dashboard.Builder.create(this, "Dashboard")
                 .dashboardName(config.stackName() + "-" + config.stageName())

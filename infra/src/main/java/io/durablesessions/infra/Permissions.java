@@ -21,69 +21,87 @@ import java.util.Map;
  * Least privilege, read off the handler code in {@code functions/} (the store classes name every
  * DynamoDB call). A transaction needs no action of its own: each of its items is authorized as the
  * matching single-item action (Put → PutItem, Update → UpdateItem, Delete → DeleteItem,
- * ConditionCheck → ConditionCheckItem).
+ * ConditionCheck → ConditionCheckItem) on the table it names.
  *
  * <pre>
  * function     | ds-connections                        | ds-sessions                                 | ds-events        | @connections
  * -------------+---------------------------------------+---------------------------------------------+------------------+-------------
  * $connect     | PutItem                               | -                                           | -                | -
- * $disconnect  | Query, DeleteItem                     | UpdateItem (presence leave deadline)        | -                | -
- * $default     | GetItem                               | -                                           | -                | -
- * append       | GetItem                               | GetItem, UpdateItem, PutItem, BatchGetItem  | PutItem, Query   | -
- * control      | GetItem                               | GetItem, UpdateItem, PutItem, BatchGetItem, | PutItem, Query   | -
+ * $disconnect  | GetItem, Query, DeleteItem            | UpdateItem (presence leave deadline)        | -                | -
+ * $default     | GetItem, BatchGetItem, UpdateItem     | -                                           | -                | -
+ * append       | GetItem, BatchGetItem, UpdateItem     | GetItem, UpdateItem, PutItem, BatchGetItem  | PutItem, Query   | -
+ * control      | GetItem, BatchGetItem, UpdateItem     | GetItem, UpdateItem, PutItem, BatchGetItem, | PutItem, Query   | -
  *              |                                       | Query (sub-runs of a cancelled run)         |                  |
- * heartbeat    | GetItem                               | GetItem, UpdateItem                         | -                | -
- * subscribe    | GetItem, Query, ConditionCheckItem,   | GetItem, UpdateItem, PutItem, BatchGetItem, | PutItem, Query   | POST
- *              | PutItem, DeleteItem                   | Query                                       |                  |
- * unsubscribe  | GetItem, DeleteItem                   | -                                           | -                | -
- * fan-out      | Query, DeleteItem                     | UpdateItem (presence leave deadline)        | stream (below)   | POST
+ * heartbeat    | GetItem, BatchGetItem, UpdateItem     | GetItem, UpdateItem                         | -                | -
+ * subscribe    | GetItem, BatchGetItem, UpdateItem,    | GetItem, UpdateItem, PutItem, BatchGetItem, | PutItem, Query   | POST
+ *              | Query, ConditionCheckItem, PutItem,   | Query                                       |                  |
+ *              | DeleteItem                            |                                             |                  |
+ * unsubscribe  | GetItem, BatchGetItem, UpdateItem,    | -                                           | -                | -
+ *              | DeleteItem                            |                                             |                  |
+ * fan-out      | GetItem, Query, BatchGetItem,         | UpdateItem (presence leave deadline)        | stream (below)   | POST
+ *              | DeleteItem                            |                                             |                  |
  * sweeper      | -                                     | Query on index due; GetItem, UpdateItem,    | PutItem, Query   | -
  *              |                                       | PutItem, DeleteItem, BatchGetItem           |                  |
  * authorizer   | -                                     | -                                           | -                | -
  * </pre>
  *
- * Why: an append (and control, and every service event: presence, run.failed, run.stopped) reads
- * the SESSION/PRODUCER/RUN rows (GetItem), commits one transaction (Update SESSION head, Put the
- * events, Put PRODUCER / a new RUN / a PRESENCE row, Update RUN, Delete an expired PRESENCE row) and
- * may compact afterwards (Query the events above the watermark, BatchGetItem the stored items, Put
- * items, Update the watermark). {@code $default} receives only frames no other route matched (ping,
- * unknown actions, malformed JSON), so it needs the caller lookup alone. Subscribe registers in a
- * transaction (ConditionCheck META, Put two rows), attaches presence (an append, or UpdateItem when
- * already present), reads the log or the compacted state (Query, GetItem) and posts catch-up frames
- * itself. A 410 Gone, like {@code $disconnect}, removes the connection (Query its rows, DeleteItem
- * each) and schedules its presence leave (UpdateItem). The fan-out also reads the events stream
- * (DescribeStream, GetRecords, GetShardIterator, ListStreams on the events table's stream) and
- * sends failed batches to its SQS queue (granted by {@link FanoutFunction}). Nobody calls DELETE or
- * GET on {@code @connections}, so no function may.
+ * Why. Every message on a WebSocket route ({@code WebSocketRoute}) first reads the caller's
+ * {@code CONN#id/META} row (GetItem), checks its token against the revocation rows
+ * ({@code RevocationStore.revokedAmong}: BatchGetItem on connections) and counts it against the
+ * per-connection rate limit ({@code ConnectionStore.admit}: UpdateItem on connections); only then
+ * does the feature run. {@code $default} receives only frames no other route matched (ping,
+ * unknown actions, malformed JSON): ping passes those three checks, the others are refused before
+ * any read. An append (and control, and every service event: presence, run.failed, run.stopped)
+ * reads the SESSION/PRODUCER/RUN rows (GetItem), commits one transaction (Update SESSION head, Put
+ * the events, Put PRODUCER / a new RUN / a PRESENCE row, Update RUN, Delete an expired PRESENCE row)
+ * and may compact afterwards (Query the events above the watermark, BatchGetItem the stored items,
+ * Put items, Update the watermark). Heartbeat updates the RUN row and reads it when refused.
+ * Subscribe counts the connection's rows (Query), registers in a transaction (ConditionCheck META,
+ * Put two rows), reads the log or the compacted state (Query, GetItem), posts catch-up frames
+ * itself and attaches presence (an append with a PRESENCE Put, or UpdateItem when already
+ * present). Unsubscribe deletes two rows in a transaction. A 410 Gone (subscribe, fan-out), like
+ * {@code $disconnect}, removes the connection ({@code Presence.connectionGone}: GetItem META, Query
+ * its rows, DeleteItem each) and schedules its presence leave (UpdateItem on sessions). The fan-out
+ * re-checks grants and revocations (BatchGetItem), removes subscriptions that lost their grant
+ * (a transaction of two Deletes), reads the events stream (DescribeStream, GetRecords,
+ * GetShardIterator, ListStreams on the events table's stream) and sends failed batches to its SQS
+ * queue (granted by {@link FanoutFunction}). The authorizer verifies tokens offline (or against the
+ * issuer's JWKS over HTTPS) and calls no AWS API. Nobody calls DELETE or GET on
+ * {@code @connections}, and nobody writes revocations (an operator does), so no function may.
  */
 public final class Permissions {
     private Permissions() {}
 
+    /** What {@code WebSocketRoute} does for every message before dispatching it. */
+    private static DataAccess routeChecks() {
+        return DataAccess.none().table(CONNECTIONS, "GetItem", "BatchGetItem", "UpdateItem");
+    }
+
+    /** A route that appends (SessionStore's transaction and the compaction after it). */
     private static DataAccess appendLike() {
-        return DataAccess.none()
-                .table(CONNECTIONS, "GetItem")
+        return routeChecks()
                 .table(SESSIONS, "GetItem", "UpdateItem", "PutItem", "BatchGetItem")
                 .table(EVENTS, "PutItem", "Query");
+    }
+
+    /** {@code Presence.connectionGone}: $disconnect and a 410 from PostToConnection. */
+    private static DataAccess connectionGone(DataAccess access) {
+        return access.table(CONNECTIONS, "GetItem", "Query", "DeleteItem").table(SESSIONS, "UpdateItem");
     }
 
     /** Per WebSocket route handler class (the classes {@link Routes#ALL} names). */
     static final Map<Class<?>, DataAccess> ROUTES = Map.of(
             ConnectHandler.class, DataAccess.none().table(CONNECTIONS, "PutItem"),
-            DisconnectHandler.class, DataAccess.none()
-                    .table(CONNECTIONS, "Query", "DeleteItem")
-                    .table(SESSIONS, "UpdateItem"),
-            DefaultHandler.class, DataAccess.none().table(CONNECTIONS, "GetItem"),
+            DisconnectHandler.class, connectionGone(DataAccess.none()),
+            DefaultHandler.class, routeChecks(),
             AppendHandler.class, appendLike(),
             ControlHandler.class, appendLike().table(SESSIONS, "Query"),
-            HeartbeatHandler.class, DataAccess.none()
-                    .table(CONNECTIONS, "GetItem")
-                    .table(SESSIONS, "GetItem", "UpdateItem"),
-            SubscribeHandler.class, DataAccess.none()
-                    .table(CONNECTIONS, "GetItem", "Query", "ConditionCheckItem", "PutItem", "DeleteItem")
-                    .table(SESSIONS, "GetItem", "UpdateItem", "PutItem", "BatchGetItem", "Query")
-                    .table(EVENTS, "PutItem", "Query")
+            HeartbeatHandler.class, routeChecks().table(SESSIONS, "GetItem", "UpdateItem"),
+            SubscribeHandler.class, connectionGone(appendLike())
+                    .table(CONNECTIONS, "Query", "ConditionCheckItem", "PutItem")
+                    .table(SESSIONS, "Query")
                     .connections("POST"),
-            UnsubscribeHandler.class, DataAccess.none().table(CONNECTIONS, "GetItem", "DeleteItem"));
+            UnsubscribeHandler.class, routeChecks().table(CONNECTIONS, "DeleteItem"));
 
     /** The access of a route's handler; a route nobody has reviewed fails the synth. */
     public static DataAccess forRoute(Routes.Route route) {
@@ -98,9 +116,8 @@ public final class Permissions {
 
     /** {@link FanoutHandler}; stream read and the on-failure queue are granted by {@link FanoutFunction}. */
     public static DataAccess fanout() {
-        return DataAccess.none()
-                .table(CONNECTIONS, "Query", "DeleteItem")
-                .table(SESSIONS, "UpdateItem")
+        return connectionGone(DataAccess.none())
+                .table(CONNECTIONS, "Query", "BatchGetItem", "DeleteItem")
                 .connections("POST");
     }
 
@@ -113,6 +130,7 @@ public final class Permissions {
         return access;
     }
 
+    /** {@code ConnectAuthorizer} makes no AWS call: nothing beyond its log group. */
     public static DataAccess authorizer() {
         return DataAccess.none();
     }

@@ -1,33 +1,29 @@
 package io.durablesessions.infra;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The $connect authorizer is a prop: off by default (its class ships later), on by context. */
+/** The $connect authorizer: on by default with the real handler, off when asked, never without a key. */
 class ConnectAuthorizerTest {
+    static final String PEM = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtest\n-----END PUBLIC KEY-----";
 
     @Test
-    void offByDefault() {
-        assertThat(StackConfig.defaults().authorizer()).isFalse();
-        var r = Synth.of(StackConfig.defaults());
-        assertThat(r.ofType("AWS::ApiGatewayV2::Authorizer")).isEmpty();
-        assertThat(connectRoute(r).get("AuthorizationType")).isEqualTo("NONE");
-        assertThat(r.ofType("AWS::Lambda::Function").values()).noneSatisfy(f ->
-                assertThat(Synth.Result.props(f).get("Handler")).isEqualTo(ConnectAuthorizer.HANDLER));
-    }
-
-    @Test
-    void onGuardsConnectWithARequestAuthorizer() {
-        var config = StackConfig.defaults().withAuthorizer(true);
-        var r = Synth.of(config);
+    void onByDefaultGuardingConnectWithTheRealHandler() {
+        assertThat(StackConfig.defaults().authorizer()).isTrue();
+        assertThat(ConnectAuthorizer.HANDLER)
+                .isEqualTo("io.durablesessions.functions.auth.ConnectAuthorizer::handleRequest");
+        var r = Synth.of(Synth.config());
         var authorizers = r.ofType("AWS::ApiGatewayV2::Authorizer");
         assertThat(authorizers).hasSize(1);
         var a = Synth.Result.props(authorizers.values().iterator().next());
         assertThat(a.get("AuthorizerType")).isEqualTo("REQUEST");
         assertThat(a.get("IdentitySource")).isEqualTo(List.of(ConnectAuthorizer.QUERYSTRING_SOURCE));
+        // invokes the authorizer function's live alias
+        assertThat(String.valueOf(a.get("AuthorizerUri"))).contains("Alias");
         var connect = connectRoute(r);
         assertThat(connect.get("AuthorizationType")).isEqualTo("CUSTOM");
         assertThat(String.valueOf(connect.get("AuthorizerId"))).contains(authorizers.keySet().iterator().next());
@@ -35,17 +31,17 @@ class ConnectAuthorizerTest {
         assertThat(r.ofType("AWS::ApiGatewayV2::Route").values().stream().map(Synth.Result::props)
                 .filter(p -> "CUSTOM".equals(p.get("AuthorizationType")))).hasSize(1);
 
-        var fn = r.ofType("AWS::Lambda::Function").values().stream().map(Synth.Result::props)
-                .filter(p -> ConnectAuthorizer.HANDLER.equals(p.get("Handler"))).toList();
-        assertThat(fn).hasSize(1);
-        @SuppressWarnings("unchecked")
-        var env = (Map<String, Object>) ((Map<String, Object>) fn.get(0).get("Environment")).get("Variables");
-        assertThat(env).containsKeys("JWT_ISSUER", "JWT_AUDIENCE", "JWKS_URL", "ALLOWED_ORIGINS");
-        assertThat(fn.get(0).get("SnapStart")).isEqualTo(Map.of("ApplyOn", "PublishedVersions"));
+        var fn = authorizerFunction(r);
+        // exactly what AuthConfig.fromEnvironment reads (an empty JWT_* variable would count as configured)
+        assertThat(env(fn)).containsEntry("JWT_ISSUER", Synth.TEST_JWT.issuer())
+                .containsEntry("JWT_AUDIENCE", Synth.TEST_JWT.audience())
+                .containsEntry("JWT_JWKS_URL", Synth.TEST_JWT.jwksUrl())
+                .doesNotContainKeys("JWT_PUBLIC_KEY_PEM", "JWT_HS256_SECRET", "JWKS_URL");
+        assertThat(fn.get("SnapStart")).isEqualTo(Map.of("ApplyOn", "PublishedVersions"));
         // it touches no table and no connection
-        String role = String.valueOf(fn.get(0).get("Role"));
+        String role = String.valueOf(fn.get("Role"));
+        String roleId = role.replaceAll(".*Fn::GetAtt=\\[([A-Za-z0-9]+), Arn].*", "$1");
         for (var policy : r.ofType("AWS::IAM::Policy").values()) {
-            String roleId = role.replaceAll(".*Fn::GetAtt=\\[([A-Za-z0-9]+), Arn].*", "$1");
             if (!String.valueOf(Synth.Result.props(policy).get("Roles")).contains("Ref=" + roleId + "}")) continue;
             assertThat(String.valueOf(Synth.Result.props(policy).get("PolicyDocument")))
                     .doesNotContain("dynamodb:").doesNotContain("execute-api:");
@@ -53,13 +49,57 @@ class ConnectAuthorizerTest {
     }
 
     @Test
+    void offWhenAsked() {
+        var r = Synth.of(Synth.config().withAuthorizer(false));
+        assertThat(r.ofType("AWS::ApiGatewayV2::Authorizer")).isEmpty();
+        assertThat(connectRoute(r).get("AuthorizationType")).isEqualTo("NONE");
+        assertThat(r.ofType("AWS::Lambda::Function").values()).noneSatisfy(f ->
+                assertThat(Synth.Result.props(f).get("Handler")).isEqualTo(ConnectAuthorizer.HANDLER));
+        // off needs no token settings at all
+        Synth.of(StackConfig.defaults().withAuthorizer(false));
+    }
+
+    @Test
+    void synthFailsClearlyWithoutAVerificationKey() {
+        assertThatThrownBy(() -> Synth.synth(StackConfig.defaults(), false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'jwksUrl'").hasMessageContaining("'jwtPublicKeyPem'")
+                .hasMessageContaining("docs/architecture.md");
+        var noIssuer = new StackConfig.Jwt("", "aud", "https://issuer.example.test/jwks.json", "");
+        assertThatThrownBy(() -> StackConfig.defaults().withJwt(noIssuer).requireDeployable())
+                .hasMessageContaining("'jwtIssuer'");
+        var both = new StackConfig.Jwt("https://issuer.example.test/", "aud", "https://issuer.example.test/jwks.json", PEM);
+        assertThatThrownBy(() -> StackConfig.defaults().withJwt(both).requireDeployable())
+                .hasMessageContaining("only one");
+        var plainHttp = new StackConfig.Jwt("https://issuer.example.test/", "aud", "http://issuer.example.test/jwks", "");
+        assertThatThrownBy(() -> StackConfig.defaults().withJwt(plainHttp).requireDeployable())
+                .hasMessageContaining("https://");
+    }
+
+    @Test
+    void aFixedPublicKeyInsteadOfAJwksUrl() {
+        var jwt = new StackConfig.Jwt("https://issuer.example.test/", "aud", "", PEM);
+        var fn = authorizerFunction(Synth.of(StackConfig.defaults().withJwt(jwt)));
+        assertThat(env(fn)).containsEntry("JWT_PUBLIC_KEY_PEM", PEM).doesNotContainKey("JWT_JWKS_URL");
+    }
+
+    @Test
     void browsersMayCarryTheTokenInTheSubprotocolHeader() {
-        var config = new StackConfig("DurableSessions", "prod", 30, true, StackConfig.IDENTITY_PROTOCOL, "https://issuer",
-                "aud", "https://issuer/.well-known/jwks.json", List.of("https://app.example"), true, true, "", true,
-                60_000, java.util.Optional.empty(), true);
-        var r = Synth.of(config);
+        var r = Synth.of(Synth.config().withAuthorizerIdentity(StackConfig.IDENTITY_PROTOCOL));
         var a = Synth.Result.props(r.ofType("AWS::ApiGatewayV2::Authorizer").values().iterator().next());
         assertThat(a.get("IdentitySource")).isEqualTo(List.of(ConnectAuthorizer.PROTOCOL_SOURCE));
+    }
+
+    static Map<String, Object> authorizerFunction(Synth.Result r) {
+        var fn = r.ofType("AWS::Lambda::Function").values().stream().map(Synth.Result::props)
+                .filter(p -> ConnectAuthorizer.HANDLER.equals(p.get("Handler"))).toList();
+        assertThat(fn).hasSize(1);
+        return fn.get(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> env(Map<String, Object> fn) {
+        return (Map<String, Object>) ((Map<String, Object>) fn.get("Environment")).get("Variables");
     }
 
     static Map<String, Object> connectRoute(Synth.Result r) {

@@ -28,7 +28,7 @@ class DurableSessionsStackTest {
 
     @BeforeAll
     static void synth() {
-        r = Synth.of(StackConfig.defaults());
+        r = Synth.of(Synth.config());
     }
 
     // ------------------------------------------------------------------ tables
@@ -119,8 +119,8 @@ class DurableSessionsStackTest {
     @Test
     void everyFunctionIsJava21OnArmWithJsonLogsAndItsTables() {
         var functions = r.ofType("AWS::Lambda::Function");
-        // one per route, the fan-out and the sweeper
-        assertThat(functions).hasSize(Routes.ALL.size() + 2);
+        // one per route, the fan-out, the sweeper and the $connect authorizer
+        assertThat(functions).hasSize(FUNCTIONS);
         for (var f : functions.values()) {
             var p = Synth.Result.props(f);
             assertThat(p.get("Runtime")).isEqualTo("java21");
@@ -128,13 +128,32 @@ class DurableSessionsStackTest {
             assertThat(p.get("LoggingConfig")).asString().contains("LogFormat=JSON");
             @SuppressWarnings("unchecked")
             var env = (Map<String, Object>) ((Map<String, Object>) p.get("Environment")).get("Variables");
+            assertThat(env).containsKey(Observability.FUNCTION_ENV);
+            if (ConnectAuthorizer.HANDLER.equals(p.get("Handler"))) continue; // no store: see ConnectAuthorizerTest
+            // the handlers' limits and deadlines (Services.Limits, StoreSettings), from context
+            assertThat(env).containsEntry("RATE_LIMIT_PER_SECOND", "500").containsEntry("LIVENESS_TIMEOUT_SECONDS", "30")
+                    .containsEntry("STOP_ACK_TIMEOUT_SECONDS", "10").containsEntry("PRESENCE_GRACE_SECONDS", "5");
             for (TableLayout layout : TableLayout.ALL) assertThat(env).containsKey(layout.envVar());
             assertThat(String.valueOf(env.get("MANAGEMENT_ENDPOINT"))).startsWith("{Fn::Join=[, [https://");
             assertThat(String.valueOf(env.get("MANAGEMENT_ENDPOINT"))).contains("/prod");
         }
         var handlers = functions.values().stream().map(f -> Synth.Result.props(f).get("Handler")).toList();
         for (Routes.Route route : Routes.ALL) assertThat(handlers).contains(route.lambdaHandler());
-        assertThat(handlers).contains(FanoutFunction.HANDLER, LivenessSweeper.HANDLER);
+        assertThat(handlers).contains(FanoutFunction.HANDLER, LivenessSweeper.HANDLER, ConnectAuthorizer.HANDLER);
+        // the EMF dimension value of each function is the name the dashboard uses
+        assertThat(env(FanoutFunction.HANDLER).get(Observability.FUNCTION_ENV)).isEqualTo("Fanout");
+        assertThat(env(route(AppendHandler.class)).get(Observability.FUNCTION_ENV)).isEqualTo("Append");
+        assertThat(env(ConnectAuthorizer.HANDLER).get(Observability.FUNCTION_ENV)).isEqualTo("Authorizer");
+    }
+
+    @Test
+    void limitsComeFromContext() {
+        var config = Synth.config().withLimits(new StackConfig.HandlerLimits(50, 60, 20, 15));
+        var fn = Synth.of(config).ofType("AWS::Lambda::Function").values().stream().map(Synth.Result::props)
+                .filter(p -> FanoutFunction.HANDLER.equals(p.get("Handler"))).findFirst().orElseThrow();
+        assertThat(String.valueOf(fn.get("Environment"))).contains("RATE_LIMIT_PER_SECOND=50")
+                .contains("LIVENESS_TIMEOUT_SECONDS=60").contains("STOP_ACK_TIMEOUT_SECONDS=20")
+                .contains("PRESENCE_GRACE_SECONDS=15");
     }
 
     @Test
@@ -144,17 +163,18 @@ class DurableSessionsStackTest {
                     .isEqualTo(Map.of("ApplyOn", "PublishedVersions"));
         }
         assertThat(function(FanoutFunction.HANDLER).get("SnapStart")).isEqualTo(Map.of("ApplyOn", "PublishedVersions"));
+        assertThat(function(ConnectAuthorizer.HANDLER).get("SnapStart")).isEqualTo(Map.of("ApplyOn", "PublishedVersions"));
         assertThat(function(LivenessSweeper.HANDLER)).doesNotContainKey("SnapStart");
-        assertThat(r.ofType("AWS::Lambda::Alias")).hasSize(Routes.ALL.size() + 2)
+        assertThat(r.ofType("AWS::Lambda::Alias")).hasSize(FUNCTIONS)
                 .allSatisfy((id, a) -> assertThat(Synth.Result.props(a).get("Name")).isEqualTo(JavaFunction.ALIAS));
-        assertThat(r.ofType("AWS::Lambda::Version")).hasSize(Routes.ALL.size() + 2);
+        assertThat(r.ofType("AWS::Lambda::Version")).hasSize(FUNCTIONS);
     }
 
     @Test
     void everyFunctionHasItsOwnLogGroupWithRetention() {
         var groups = r.ofType("AWS::Logs::LogGroup");
         // one per function, plus the API access logs
-        assertThat(groups).hasSize(Routes.ALL.size() + 3);
+        assertThat(groups).hasSize(FUNCTIONS + 1);
         assertThat(groups.values()).allSatisfy(g -> assertThat(Synth.Result.props(g).get("RetentionInDays")).isEqualTo(30));
     }
 
@@ -230,19 +250,25 @@ class DurableSessionsStackTest {
         Map<String, Map<String, Set<String>>> expected = new HashMap<>();
         String cTable = "table:Connections", sTable = "table:Sessions", eTable = "table:Events";
         expected.put(route(ConnectHandler.class), Map.of(cTable, ddb("PutItem")));
-        expected.put(route(DisconnectHandler.class), Map.of(cTable, ddb("Query", "DeleteItem"), sTable, ddb("UpdateItem")));
-        expected.put(route(DefaultHandler.class), Map.of(cTable, ddb("GetItem")));
-        expected.put(route(AppendHandler.class), Map.of(cTable, ddb("GetItem"),
+        // every message on a WebSocket route: caller lookup, revocation check, rate limit
+        String[] checks = {"GetItem", "BatchGetItem", "UpdateItem"};
+        expected.put(route(DisconnectHandler.class), Map.of(cTable, ddb("GetItem", "Query", "DeleteItem"),
+                sTable, ddb("UpdateItem")));
+        expected.put(route(DefaultHandler.class), Map.of(cTable, ddb(checks)));
+        expected.put(route(AppendHandler.class), Map.of(cTable, ddb(checks),
                 sTable, ddb("GetItem", "UpdateItem", "PutItem", "BatchGetItem"), eTable, ddb("PutItem", "Query")));
-        expected.put(route(ControlHandler.class), Map.of(cTable, ddb("GetItem"),
+        expected.put(route(ControlHandler.class), Map.of(cTable, ddb(checks),
                 sTable, ddb("GetItem", "UpdateItem", "PutItem", "BatchGetItem", "Query"), eTable, ddb("PutItem", "Query")));
-        expected.put(route(HeartbeatHandler.class), Map.of(cTable, ddb("GetItem"), sTable, ddb("GetItem", "UpdateItem")));
+        expected.put(route(HeartbeatHandler.class), Map.of(cTable, ddb(checks), sTable, ddb("GetItem", "UpdateItem")));
         expected.put(route(SubscribeHandler.class), Map.of(
-                cTable, ddb("GetItem", "Query", "ConditionCheckItem", "PutItem", "DeleteItem"),
+                cTable, ddb("GetItem", "BatchGetItem", "UpdateItem", "Query", "ConditionCheckItem", "PutItem", "DeleteItem"),
                 sTable, ddb("GetItem", "UpdateItem", "PutItem", "BatchGetItem", "Query"),
                 eTable, ddb("PutItem", "Query"), "execute-api:POST", Set.of("execute-api:ManageConnections")));
-        expected.put(route(UnsubscribeHandler.class), Map.of(cTable, ddb("GetItem", "DeleteItem")));
-        expected.put(FanoutFunction.HANDLER, Map.of(cTable, ddb("Query", "DeleteItem"), sTable, ddb("UpdateItem"),
+        expected.put(route(UnsubscribeHandler.class), Map.of(cTable, ddb("GetItem", "BatchGetItem", "UpdateItem",
+                "DeleteItem")));
+        expected.put(ConnectAuthorizer.HANDLER, Map.of());
+        expected.put(FanoutFunction.HANDLER, Map.of(cTable, ddb("GetItem", "Query", "BatchGetItem", "DeleteItem"),
+                sTable, ddb("UpdateItem"),
                 "execute-api:POST", Set.of("execute-api:ManageConnections"),
                 "stream:Events", ddb("DescribeStream", "GetRecords", "GetShardIterator"),
                 "streams:Events", ddb("ListStreams"),
@@ -253,7 +279,7 @@ class DurableSessionsStackTest {
         for (TableLayout.Index i : TableLayout.SESSIONS.indexes()) sweeper.put("index:Sessions/" + i.name(), ddb("Query"));
         expected.put(LivenessSweeper.HANDLER, sweeper);
 
-        assertThat(expected.keySet()).hasSize(Routes.ALL.size() + 2);
+        assertThat(expected.keySet()).hasSize(FUNCTIONS);
         for (var e : expected.entrySet()) {
             Map<String, Set<String>> actual = grantsOf(e.getKey());
             Map<String, Set<String>> want = new TreeMap<>(e.getValue());
@@ -267,8 +293,8 @@ class DurableSessionsStackTest {
     @Test
     void alarmsCoverTheQueueTheStreamAndEveryFunction() {
         var alarms = r.ofType("AWS::CloudWatch::Alarm").values().stream().map(Synth.Result::props).toList();
-        int functions = Routes.ALL.size() + 2;
-        assertThat(alarms).hasSize(2 + 2 * functions);
+        int functions = FUNCTIONS;
+        assertThat(alarms).hasSize(3 + 2 * functions);
         assertThat(alarms).anySatisfy(a -> {
             assertThat(a.get("MetricName")).isEqualTo("ApproximateNumberOfMessagesVisible");
             assertThat(a.get("Threshold")).isEqualTo(0);
@@ -277,6 +303,12 @@ class DurableSessionsStackTest {
         assertThat(alarms).anySatisfy(a -> {
             assertThat(a.get("MetricName")).isEqualTo("IteratorAge");
             assertThat(a.get("Threshold")).isEqualTo(60_000);
+        });
+        assertThat(alarms).anySatisfy(a -> {
+            assertThat(a.get("MetricName")).isEqualTo("FanoutLatencyMs");
+            assertThat(a.get("Namespace")).isEqualTo(Observability.NAMESPACE);
+            assertThat(a.get("Dimensions")).isEqualTo(List.of(Map.of("Name", "Function", "Value", "Fanout")));
+            assertThat(a.get("ExtendedStatistic")).isEqualTo("p99");
         });
         assertThat(alarms.stream().filter(a -> "Errors".equals(a.get("MetricName")))).hasSize(functions);
         assertThat(alarms.stream().filter(a -> "Throttles".equals(a.get("MetricName")))).hasSize(functions);
@@ -287,7 +319,13 @@ class DurableSessionsStackTest {
         var dashboards = r.ofType("AWS::CloudWatch::Dashboard");
         assertThat(dashboards).hasSize(1);
         String body = String.valueOf(Synth.Result.props(dashboards.values().iterator().next()).get("DashboardBody"));
-        for (String m : Observability.EMF_METRICS) assertThat(body).contains("[\"" + Observability.NAMESPACE + "\",\"" + m + "\"");
+        // exactly what runtime/Metrics writes: namespace, metric name, dimension Function = the emitter
+        assertThat(Observability.EMF_METRICS.keySet())
+                .containsExactly("DeliveredEvents", "FanoutLatencyMs", "Gone410", "FencedAppends", "AuthRefusals");
+        for (var m : Observability.EMF_METRICS.entrySet()) {
+            assertThat(body).contains("[\"" + Observability.NAMESPACE + "\",\"" + m.getKey() + "\",\"Function\",\""
+                    + m.getValue() + "\"");
+        }
         assertThat(body).contains(Observability.NAMESPACE).contains("IteratorAge");
     }
 
@@ -302,6 +340,14 @@ class DurableSessionsStackTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** One per route, the fan-out, the sweeper and the authorizer. */
+    static final int FUNCTIONS = Routes.ALL.size() + 3;
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> env(String handler) {
+        return (Map<String, Object>) ((Map<String, Object>) function(handler).get("Environment")).get("Variables");
+    }
 
     static Map.Entry<String, Map<String, Object>> table(TableLayout layout) {
         return r.ofType("AWS::DynamoDB::Table").entrySet().stream()

@@ -38,6 +38,18 @@ final class Synth {
 
     private static final Map<String, Result> CACHE = new ConcurrentHashMap<>();
 
+    /**
+     * Test token settings: a made-up issuer under the reserved {@code .test} domain. Synth never
+     * fetches the JWKS URL (only the deployed authorizer does), so tests stay offline.
+     */
+    static final StackConfig.Jwt TEST_JWT = new StackConfig.Jwt("https://issuer.example.test/", "durable-sessions-test",
+            "https://issuer.example.test/.well-known/jwks.json", "");
+
+    /** The defaults (authorizer on) plus {@link #TEST_JWT}: what a deployment with an issuer synthesizes. */
+    static StackConfig config() {
+        return StackConfig.defaults().withJwt(TEST_JWT);
+    }
+
     static Result of(StackConfig config) {
         return CACHE.computeIfAbsent(config.toString(), k -> synth(config, false));
     }

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayCustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.IamPolicyResponseV1;
+import io.durablesessions.functions.runtime.Metrics;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -40,6 +41,7 @@ public final class ConnectAuthorizer implements RequestHandler<APIGatewayCustomA
                     .withContext(Map.of(CONTEXT_PRINCIPAL, p.toJson())).build();
         } catch (TokenVerifier.InvalidToken e) {
             LOG.info("connect refused: " + e.getMessage()); // the reason, never the token
+            Metrics.count("AuthRefusals", 1);
             return IamPolicyResponseV1.builder().withPrincipalId("anonymous")
                     .withPolicyDocument(policy(IamPolicyResponseV1.DENY, event.getMethodArn())).build();
         }

@@ -10,6 +10,8 @@ import io.durablesessions.events.Limits;
 import io.durablesessions.functions.auth.Capability;
 import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.presence.Presence;
+import io.durablesessions.events.Json;
+import io.durablesessions.functions.runtime.Metrics;
 import io.durablesessions.functions.runtime.Sender;
 import io.durablesessions.functions.store.ConnectionStore;
 import io.durablesessions.functions.subscribe.Subscriptions;
@@ -72,24 +74,26 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
                             Subscriptions.isControl(json.getS())));
         }
         List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
+        Tally tally = new Tally();
         Semaphore posts = new Semaphore(MAX_CONCURRENT_POSTS);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<String>> results = new ArrayList<>();
             for (var e : bySession.entrySet()) {
                 List<Rec> recs = e.getValue();
                 recs.sort(Comparator.comparingLong(Rec::seq));
-                results.add(pool.submit(() -> deliver(e.getKey(), recs, pool, posts)));
+                results.add(pool.submit(() -> deliver(e.getKey(), recs, pool, posts, tally)));
             }
             for (Future<String> f : results) {
                 String failedAt = get(f);
                 if (failedAt != null) failures.add(new StreamsEventResponse.BatchItemFailure(failedAt));
             }
         }
+        tally.metrics.count("DeliveredEvents", tally.delivered.sum()).count("Gone410", tally.gone.sum()).flush();
         return new StreamsEventResponse(failures);
     }
 
     /** Returns the stream sequence number of the first record not delivered to everyone, or null. */
-    private String deliver(String sessionId, List<Rec> recs, ExecutorService pool, Semaphore posts) {
+    private String deliver(String sessionId, List<Rec> recs, ExecutorService pool, Semaphore posts, Tally tally) {
         List<ConnectionStore.Subscriber> subscribers;
         try {
             subscribers = services.connections().subscribers(sessionId);
@@ -111,10 +115,13 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
         for (ConnectionStore.Subscriber sub : subscribers) {
             List<Outgoing> frames = sub.controlOnly() ? controlOnly : everything;
             if (frames.isEmpty()) continue;
-            perConnection.add(pool.submit(() -> sendAll(sub.connectionId(), frames, posts)));
+            perConnection.add(pool.submit(() -> sendAll(sub.connectionId(), frames, posts, tally)));
         }
         int firstFailed = Integer.MAX_VALUE;
         for (Future<Integer> f : perConnection) firstFailed = Math.min(firstFailed, get(f));
+        // end-to-end latency of the session's newest event: its server timestamp to now, after the posts
+        tally.metrics.millis("FanoutLatencyMs",
+                services.clock().millis() - Json.parseObject(recs.get(recs.size() - 1).json()).path("ts").asLong());
         return firstFailed == Integer.MAX_VALUE ? null : recs.get(firstFailed).sequenceNumber();
     }
 
@@ -137,16 +144,23 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
     }
 
     /** A frame to send and the index (in the batch's records of its session) of its first event. */
-    record Outgoing(String frame, int firstRecord) {}
+    record Outgoing(String frame, int firstRecord, int events) {}
+
+    /** What one invocation delivered, for its metrics (sessions are delivered concurrently). */
+    static final class Tally {
+        final java.util.concurrent.atomic.LongAdder delivered = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder gone = new java.util.concurrent.atomic.LongAdder();
+        final Metrics.Batch metrics = Metrics.batch(); // FanoutLatencyMs: one value per session
+    }
 
     private static List<Outgoing> pack(String sessionId, List<Rec> recs, List<Integer> indexes) {
         List<String> jsons = indexes.stream().map(i -> recs.get(i).json()).toList();
         return Frames.packEvents(sessionId, jsons, Limits.MAX_MESSAGE_BYTES).stream()
-                .map(p -> new Outgoing(p.frame(), indexes.get(p.firstIndex()))).toList();
+                .map(p -> new Outgoing(p.frame(), indexes.get(p.firstIndex()), p.count())).toList();
     }
 
     /** Sends the frames in order; returns the index of the first record not delivered, or MAX_VALUE. */
-    private int sendAll(String connectionId, List<Outgoing> frames, Semaphore posts) {
+    private int sendAll(String connectionId, List<Outgoing> frames, Semaphore posts, Tally tally) {
         for (Outgoing frame : frames) {
             Sender.Outcome outcome;
             posts.acquireUninterruptibly();
@@ -155,7 +169,9 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
             } finally {
                 posts.release();
             }
+            if (outcome == Sender.Outcome.SENT) tally.delivered.add(frame.events());
             if (outcome == Sender.Outcome.GONE) {
+                tally.gone.increment();
                 presence.connectionGone(connectionId); // only the connection that is gone
                 return Integer.MAX_VALUE;
             }

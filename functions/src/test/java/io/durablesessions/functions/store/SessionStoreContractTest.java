@@ -43,8 +43,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 
-/** The session log's contract, on the embedded DynamoDB through the real AWS SDK. */
+/**
+ * The session log's contract, through the real AWS SDK, on the embedded DynamoDB — and on
+ * LocalStack's in the {@code localstack-profile} run, which is skipped where no Docker engine runs.
+ */
+@EnabledIf(value = "io.durablesessions.functions.testing.TestDynamo#available",
+        disabledReason = "no Docker engine: the LocalStack profile is skipped")
 class SessionStoreContractTest {
     static TestDynamo dynamo;
     static SessionStore store;
@@ -57,7 +63,7 @@ class SessionStoreContractTest {
 
     @AfterAll
     static void stop() {
-        dynamo.close();
+        if (dynamo != null) dynamo.close();
     }
 
     static String newSession() {

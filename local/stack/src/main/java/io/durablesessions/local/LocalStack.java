@@ -36,7 +36,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 
 /**
  * The whole service on one machine, on loopback only: the embedded DynamoDB (with Streams), the
@@ -48,43 +52,51 @@ public final class LocalStack implements AutoCloseable {
     /** Knobs of the local stack; defaults are AWS's, tests shorten the timeouts. */
     public record Config(int port, String stage, Duration idleTimeout, Duration maxConnectionDuration,
                          Duration streamPollInterval, int streamShards, boolean serializePerConnection,
-                         StoreSettings store, Duration sweepInterval, AuthConfig auth, Services.Limits limits) {
+                         StoreSettings store, Duration sweepInterval, AuthConfig auth, Services.Limits limits,
+                         URI externalDynamo) {
         public static Config defaults() {
             Map<String, String> env = System.getenv();
             return new Config(0, "local", Duration.ofMinutes(10), Duration.ofHours(2), Duration.ofMillis(20), 4, false,
                     StoreSettings.fromEnvironment(env), Duration.ofSeconds(1),
                     env.containsKey("JWT_ISSUER") ? AuthConfig.fromEnvironment(env) : AuthConfig.localDevelopment(),
-                    Services.Limits.fromEnvironment(env));
+                    Services.Limits.fromEnvironment(env), null);
+        }
+
+        /** Use another DynamoDB + Streams endpoint (e.g. LocalStack's) instead of the embedded one. */
+        public Config withExternalDynamo(URI endpoint) {
+            return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
+                    serializePerConnection, store, sweepInterval, auth, limits, endpoint);
         }
 
         public Config withLimits(Services.Limits l) {
             return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serializePerConnection, store, sweepInterval, auth, l);
+                    serializePerConnection, store, sweepInterval, auth, l, externalDynamo);
         }
 
         public Config withPort(int p) {
             return new Config(p, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serializePerConnection, store, sweepInterval, auth, limits);
+                    serializePerConnection, store, sweepInterval, auth, limits, externalDynamo);
         }
 
         public Config withTimeouts(Duration idle, Duration max) {
             return new Config(port, stage, idle, max, streamPollInterval, streamShards, serializePerConnection, store,
-                    sweepInterval, auth, limits);
+                    sweepInterval, auth, limits, externalDynamo);
         }
 
         public Config withSerializePerConnection(boolean serialize) {
             return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serialize, store, sweepInterval, auth, limits);
+                    serialize, store, sweepInterval, auth, limits, externalDynamo);
         }
 
         /** Liveness, stop-ack and presence-grace timeouts, and how often the sweeper runs. */
         public Config withStore(StoreSettings settings, Duration sweep) {
             return new Config(port, stage, idleTimeout, maxConnectionDuration, streamPollInterval, streamShards,
-                    serializePerConnection, settings, sweep, auth, limits);
+                    serializePerConnection, settings, sweep, auth, limits, externalDynamo);
         }
     }
 
     private final LocalDynamoDb dynamo;
+    private final URI dynamoEndpoint;
     private final DynamoDbClient dynamoClient;
     private final TableNames tables;
     private final Services services;
@@ -96,12 +108,14 @@ public final class LocalStack implements AutoCloseable {
 
     private LocalStack(Config config) {
         int port = config.port() == 0 ? freePort() : config.port();
-        dynamo = LocalDynamoDb.start(Options.defaults().withStreamShards(config.streamShards()));
+        dynamo = config.externalDynamo() != null ? null
+                : LocalDynamoDb.start(Options.defaults().withStreamShards(config.streamShards()));
+        dynamoEndpoint = dynamo != null ? dynamo.endpoint() : config.externalDynamo();
         tables = TableNames.fromEnvironment(System.getenv());
-        dynamoClient = Clients.dynamo(Region.US_EAST_1, dynamo.endpoint());
+        dynamoClient = Clients.dynamo(Region.US_EAST_1, dynamoEndpoint);
         TableProvisioner.createAll(dynamoClient, tables);
         URI management = URI.create("http://127.0.0.1:" + port + "/" + config.stage());
-        services = Services.local(dynamo.endpoint(), management, tables, config.store(), config.limits(),
+        services = Services.local(dynamoEndpoint, management, tables, config.store(), config.limits(),
                 Clock.systemUTC());
 
         WebSocketApiEmulator.Builder b = WebSocketApiEmulator.builder().stage(config.stage()).port(port)
@@ -115,7 +129,7 @@ public final class LocalStack implements AutoCloseable {
         }
         gateway = b.build().start();
 
-        fanout = StreamEventSource.create(dynamo, StreamEventSource.Config.builder(tables.events())
+        StreamEventSource.Config mapping = StreamEventSource.Config.builder(tables.events())
                 .functionName("fanout").batchSize(FanoutMapping.BATCH_SIZE)
                 .maximumBatchingWindow(FanoutMapping.MAX_BATCHING_WINDOW)
                 .pollInterval(config.streamPollInterval())
@@ -126,7 +140,9 @@ public final class LocalStack implements AutoCloseable {
                 .maximumRecordAge(FanoutMapping.MAX_RECORD_AGE)
                 .filterInsertsOnly(true)
                 .onFailure(failedBatches::add)
-                .build(), new FanoutHandler(services)).start();
+                .build();
+        fanout = (dynamo != null ? StreamEventSource.create(dynamo, mapping, new FanoutHandler(services))
+                : StreamEventSource.create(streamsClient(dynamoEndpoint), mapping, new FanoutHandler(services))).start();
 
         // EventBridge's schedule in AWS; the same handler class here
         SweeperHandler sweeper = new SweeperHandler(new Sweeper(services));
@@ -169,7 +185,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public URI dynamoEndpoint() {
-        return dynamo.endpoint();
+        return dynamoEndpoint;
     }
 
     public TableNames tables() {
@@ -180,6 +196,7 @@ public final class LocalStack implements AutoCloseable {
         return services;
     }
 
+    /** The embedded DynamoDB (stats, faults); null when running on an external endpoint. */
     public LocalDynamoDb dynamo() {
         return dynamo;
     }
@@ -207,7 +224,13 @@ public final class LocalStack implements AutoCloseable {
         fanout.close();
         gateway.close();
         dynamoClient.close();
-        dynamo.close();
+        if (dynamo != null) dynamo.close();
+    }
+
+    private static DynamoDbStreamsClient streamsClient(URI endpoint) {
+        return DynamoDbStreamsClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
+                .httpClient(UrlConnectionHttpClient.create()).build();
     }
 
     private static int freePort() {
