@@ -51,9 +51,8 @@ public final class SessionTables extends Construct {
         for (TableLayout.Index index : layout.indexes()) {
             var gsi = GlobalSecondaryIndexProps.builder().indexName(index.name())
                     .partitionKey(attribute(index.partitionKey()))
-                    // ALL: the index is sparse (only live runs carry its key), so projecting whole run
-                    // rows costs little and the sweeper reads what it needs from the Query alone
-                    .projectionType(ProjectionType.ALL);
+                    // as the layout says: the due index is keys-only so per-append run updates cost no index write
+                    .projectionType(ProjectionType.valueOf(index.projection().name()));
             index.sortKey().ifPresent(k -> gsi.sortKey(attribute(k)));
             table.addGlobalSecondaryIndex(gsi.build());
         }

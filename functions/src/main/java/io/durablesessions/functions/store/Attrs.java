@@ -18,6 +18,16 @@ public final class Attrs {
     /** Epoch millis at which the sweeper acts on the row. */
     public static final String DUE_AT = "dueAt";
     public static final int DUE_SHARDS = 8;
+    /** SESSION row: who owns the session (set by the HTTP API's create); the partition of {@link #OWNER_INDEX}. */
+    public static final String OWNER = "owner";
+    /** SESSION row: epoch millis of creation; the sort key of {@link #OWNER_INDEX}. */
+    public static final String CREATED_AT = "createdAt";
+    /** Sparse index of the sessions table: only SESSION rows created with an owner carry {@link #OWNER}. */
+    public static final String OWNER_INDEX = "byOwner";
+    /** RUN row: the seqs of the run's control events (stop, interrupt, steer, stopped), a number set. */
+    public static final String CONTROL_SEQS = "controlSeqs";
+    /** RUN row: the highest control seq the run's agent acknowledged over the HTTP API. */
+    public static final String CONTROL_ACK_SEQ = "controlAckSeq";
 
     private Attrs() {}
 

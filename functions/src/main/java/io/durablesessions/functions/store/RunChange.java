@@ -23,7 +23,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
  */
 record RunChange(String runId, Set<RunState> requiredStates, boolean create, RunState newState,
                  SessionStore.Draft firstDraft, int firstIndex, int lastIndex, Long requiredLastSeq,
-                 Long stoppedAtSeq, Long dueBefore, String currentMessage, boolean currentMessageChanged,
+                 Long stoppedAtSeq, Long heartbeatNotAfter, String currentMessage, boolean currentMessageChanged,
                  String fenceMessage, Set<String> messagesUsed) {
 
     static RunChange first(SessionStore.Draft d, int index) {
@@ -37,25 +37,25 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
 
     RunChange then(SessionStore.Draft d, int index, RunState next) {
         return new RunChange(runId, requiredStates, create, next, firstDraft, firstIndex, index, requiredLastSeq,
-                stoppedAtSeq, dueBefore, currentMessage, currentMessageChanged, fenceMessage, messagesUsed).track(d);
+                stoppedAtSeq, heartbeatNotAfter, currentMessage, currentMessageChanged, fenceMessage, messagesUsed).track(d);
     }
 
     /** A stop: only if the run is still running and has not appended since it was read. */
     RunChange guardedStop(long lastSeq) {
         return new RunChange(runId, requiredStates, false, newState, firstDraft, firstIndex, lastIndex, lastSeq,
-                lastSeq, dueBefore, currentMessage, currentMessageChanged, fenceMessage, messagesUsed);
+                lastSeq, heartbeatNotAfter, currentMessage, currentMessageChanged, fenceMessage, messagesUsed);
     }
 
-    /** The sweeper's write: only if the deadline it read has really passed (no heartbeat since). */
-    RunChange dueBefore(long cutoff) {
+    /** The sweeper's write: only if the agent has shown no sign of life since the heartbeat it read. */
+    RunChange noHeartbeatSince(long heartbeatAt) {
         return new RunChange(runId, requiredStates, false, newState, firstDraft, firstIndex, lastIndex,
-                requiredLastSeq, stoppedAtSeq, cutoff, currentMessage, currentMessageChanged, fenceMessage, messagesUsed);
+                requiredLastSeq, stoppedAtSeq, heartbeatAt, currentMessage, currentMessageChanged, fenceMessage, messagesUsed);
     }
 
     /** An interrupt: the reply {@code messageId} takes no more events. */
     RunChange fencing(String messageId) {
         return new RunChange(runId, requiredStates, false, newState, firstDraft, firstIndex, lastIndex,
-                requiredLastSeq, stoppedAtSeq, dueBefore, null, true, messageId, messagesUsed);
+                requiredLastSeq, stoppedAtSeq, heartbeatNotAfter, null, true, messageId, messagesUsed);
     }
 
     EventType firstType() {
@@ -80,15 +80,18 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
             changed = true;
         }
         return new RunChange(runId, requiredStates, create, newState, firstDraft, firstIndex, lastIndex,
-                requiredLastSeq, stoppedAtSeq, dueBefore, current, changed, fenceMessage, Set.copyOf(used));
+                requiredLastSeq, stoppedAtSeq, heartbeatNotAfter, current, changed, fenceMessage, Set.copyOf(used));
     }
 
     TransactWriteItem toWrite(String table, String sessionId, long firstSeq, long now, StoreSettings settings) {
         long lastSeq = firstSeq + lastIndex;
         // completed/failed: the run's last accepted seq is its final event; a stop names it explicitly
         Long stoppedAt = stoppedAtSeq != null ? stoppedAtSeq : (newState.fenced() ? lastSeq : null);
+        // the deadline is written when a run starts and when a stop is requested; ordinary appends
+        // only move heartbeatAt: rewriting dueAt would rewrite its index entry, billed on every append.
+        // The sweeper pushes the deadline of a run that is still alive (see SessionStore.expireRun).
         Long dueAt = switch (newState) {
-            case RUNNING -> now + settings.livenessTimeout().toMillis();
+            case RUNNING -> create ? now + settings.livenessTimeout().toMillis() : null;
             case STOP_REQUESTED -> requiredStates.contains(RunState.RUNNING) ? now + settings.ackTimeout().toMillis() : null;
             default -> null;
         };
@@ -130,7 +133,7 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
             set.add("#dueAt = :dueAt");
             values.put(":dueShard", s(StoreSettings.dueShard(sessionId, sk)));
             values.put(":dueAt", n(dueAt));
-        } else if (newState != RunState.STOP_REQUESTED) {
+        } else if (newState == RunState.STOPPED || newState == RunState.COMPLETED || newState == RunState.FAILED) {
             remove.add("#dueShard");
             remove.add("#dueAt");
         }
@@ -157,10 +160,9 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
             conditions.add("lastSeq = :expectedLast");
             values.put(":expectedLast", n(requiredLastSeq));
         }
-        if (dueBefore != null) {
-            conditions.add("#dueAt < :dueBefore");
-            names.put("#dueAt", Attrs.DUE_AT);
-            values.put(":dueBefore", n(dueBefore));
+        if (heartbeatNotAfter != null) {
+            conditions.add("heartbeatAt <= :heartbeat");
+            values.put(":heartbeat", n(heartbeatNotAfter));
         }
         int m = 0;
         for (String used : messagesUsed) {
@@ -169,10 +171,17 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
         }
         StringBuilder update = new StringBuilder("SET ").append(String.join(", ", set));
         if (!remove.isEmpty()) update.append(" REMOVE ").append(String.join(", ", remove));
+        List<String> add = new ArrayList<>();
         if (fenceMessage != null) {
-            update.append(" ADD fencedMessages :fence");
+            add.add("fencedMessages :fence");
             values.put(":fence", AttributeValue.fromSs(List.of(fenceMessage)));
         }
+        if (firstDraft.type().isControl()) {
+            // remembered on the run, so an agent that only POSTs learns its pending control with one read
+            add.add(Attrs.CONTROL_SEQS + " :controlSeq");
+            values.put(":controlSeq", AttributeValue.fromNs(List.of(Long.toString(firstSeq + firstIndex))));
+        }
+        if (!add.isEmpty()) update.append(" ADD ").append(String.join(", ", add));
         String condition = String.join(" AND ", conditions);
         return TransactWriteItem.builder().update(u -> u.tableName(table).key(key)
                 .updateExpression(update.toString()).conditionExpression(condition)

@@ -37,6 +37,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
@@ -153,11 +154,10 @@ public final class SessionStore {
         try {
             ddb.updateItem(u -> u.tableName(tables.sessions())
                     .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk)))
-                    .updateExpression("SET heartbeatAt = :now, #dueAt = :due")
+                    .updateExpression("SET heartbeatAt = :now")
                     .conditionExpression("#state = :running")
-                    .expressionAttributeNames(Map.of("#state", "state", "#dueAt", Attrs.DUE_AT))
-                    .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()),
-                            ":due", n(now + settings.livenessTimeout().toMillis()))));
+                    .expressionAttributeNames(Map.of("#state", "state"))
+                    .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()))));
             return null;
         } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
             RunRow run = run(sessionId, runId);
@@ -173,6 +173,22 @@ public final class SessionStore {
     public AppendResult expireRun(String sessionId, String runId, long dueAt) {
         RunRow run = run(sessionId, runId);
         if (run == null || run.state() == null) return new RunNotFound(runId);
+        long now = clock.millis();
+        if (run.state() == RunState.RUNNING && now - run.heartbeatAt() < settings.livenessTimeout().toMillis()) {
+            // alive: appends and heartbeats only touch heartbeatAt, so the deadline moves here, at
+            // most once per timeout period, instead of on every append
+            long next = run.heartbeatAt() + settings.livenessTimeout().toMillis();
+            try {
+                ddb.updateItem(u -> u.tableName(tables.sessions())
+                        .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(RUN_PREFIX + runId)))
+                        .updateExpression("SET #due = :next").conditionExpression("#due = :read")
+                        .expressionAttributeNames(Map.of("#due", Attrs.DUE_AT))
+                        .expressionAttributeValues(Map.of(":next", n(next), ":read", n(dueAt))));
+            } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException moved) {
+                // someone else moved or removed the deadline: nothing to do
+            }
+            return new AppendResult.PreconditionFailed();
+        }
         Draft d = switch (run.state()) {
             case RUNNING -> new Draft(EventType.RUN_FAILED, runId, "service",
                     Json.object().put("reason", "heartbeat lost: no sign of the agent for "
@@ -182,7 +198,10 @@ public final class SessionStore {
             default -> null;
         };
         if (d == null) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
-        return commit(sessionId, List.of(d), null, Map.of(runId, RunChange.first(d, 0).dueBefore(dueAt + 1)));
+        RunChange change = RunChange.first(d, 0);
+        // a heartbeat or append that lands between the read and this write wins
+        if (run.state() == RunState.RUNNING) change = change.noHeartbeatSince(run.heartbeatAt());
+        return commit(sessionId, List.of(d), null, Map.of(runId, change));
     }
 
     /** Runs of a session (for cascading a cancel to sub-runs and for control checks). */
@@ -327,12 +346,23 @@ public final class SessionStore {
         }
     }
 
+    /** The head row and the producer row, strongly consistent, in one round trip. */
     private Map<String, Map<String, AttributeValue>> readHeadAndProducer(String sessionId, Producer producer) {
         Map<String, Map<String, AttributeValue>> rows = new HashMap<>();
-        rows.put(SESSION_SK, getItem(tables.sessions(), sessionId, SESSION_SK));
-        if (producer != null) {
-            String sk = PRODUCER_PREFIX + producer.id();
-            rows.put(sk, getItem(tables.sessions(), sessionId, sk));
+        if (producer == null) {
+            rows.put(SESSION_SK, getItem(tables.sessions(), sessionId, SESSION_SK));
+            return rows;
+        }
+        List<Map<String, AttributeValue>> keys = List.of(
+                Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SESSION_SK)),
+                Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(PRODUCER_PREFIX + producer.id())));
+        Map<String, KeysAndAttributes> request = Map.of(tables.sessions(),
+                KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
+        while (request != null && !request.isEmpty()) {
+            Map<String, KeysAndAttributes> req = request;
+            var r = ddb.batchGetItem(b -> b.requestItems(req));
+            for (var row : r.responses().getOrDefault(tables.sessions(), List.of())) rows.put(Attrs.str(row, Attrs.SK), row);
+            request = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
         }
         return rows;
     }
@@ -401,13 +431,14 @@ public final class SessionStore {
     }
 
     public record RunRow(String runId, String agentId, String parentRunId, RunState state, long startedSeq,
-                         long lastSeq, Long stoppedAtSeq, String currentMessageId, Set<String> fencedMessages) {
+                         long lastSeq, Long stoppedAtSeq, String currentMessageId, Set<String> fencedMessages,
+                         long heartbeatAt) {
         static RunRow of(Map<String, AttributeValue> r) {
             AttributeValue fenced = r.get("fencedMessages");
             return new RunRow(Attrs.str(r, "runId"), Attrs.str(r, "agentId"), Attrs.str(r, "parentRunId"),
                     RunState.fromWire(Attrs.str(r, "state")), Attrs.num(r, "startedSeq", 0), Attrs.num(r, "lastSeq", 0),
                     Attrs.num(r, "stoppedAtSeq"), Attrs.str(r, "currentMessageId"),
-                    fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()));
+                    fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()), Attrs.num(r, "heartbeatAt", 0));
         }
     }
 

@@ -18,7 +18,14 @@ public record TableLayout(String id, String envVar, String defaultName, KeyAttr 
 
     public record KeyAttr(String name, KeyType type) {}
 
-    public record Index(String name, KeyAttr partitionKey, Optional<KeyAttr> sortKey) {}
+    /** What an index copies: every attribute, or only the keys (cheaper: attribute updates don't touch it). */
+    public enum Projection { ALL, KEYS_ONLY }
+
+    public record Index(String name, KeyAttr partitionKey, Optional<KeyAttr> sortKey, Projection projection) {
+        public Index(String name, KeyAttr partitionKey, Optional<KeyAttr> sortKey) {
+            this(name, partitionKey, sortKey, Projection.ALL);
+        }
+    }
 
     /** Event log: one item per event, immutable. The stream drives the fan-out. */
     public static final TableLayout EVENTS = new TableLayout("Events", "EVENTS_TABLE", "ds-events",
@@ -35,8 +42,13 @@ public record TableLayout(String id, String envVar, String defaultName, KeyAttr 
                     // sparse: only rows with a pending deadline (a live run's heartbeat, a stop awaiting
                     // its ack, a presence member's grace period) carry dueShard, so the sweeper
                     // Queries what is due without ever scanning finished rows
+                    // keys only: a run's lastSeq/heartbeatAt change on every append and must not cost index writes
                     new Index(Attrs.DUE_INDEX, new KeyAttr(Attrs.DUE_SHARD, KeyType.S),
-                            Optional.of(new KeyAttr(Attrs.DUE_AT, KeyType.N)))));
+                            Optional.of(new KeyAttr(Attrs.DUE_AT, KeyType.N)), Projection.KEYS_ONLY),
+                    // sparse: only SESSION rows created through the HTTP API carry an owner, so listing a
+                    // user's sessions (newest first) is one Query, never a Scan
+                    new Index(Attrs.OWNER_INDEX, new KeyAttr(Attrs.OWNER, KeyType.S),
+                            Optional.of(new KeyAttr(Attrs.CREATED_AT, KeyType.N)))));
 
     /** Connections (pk CONN#id) and subscriptions (pk SUB#sessionId, sk connection id). */
     public static final TableLayout CONNECTIONS = new TableLayout("Connections", "CONNECTIONS_TABLE",

@@ -43,7 +43,8 @@ public final class TableProvisioner {
             addKey(defs, ik, idx.partitionKey(), KeyType.HASH);
             idx.sortKey().ifPresent(k -> addKey(defs, ik, k, KeyType.RANGE));
             gsis.add(GlobalSecondaryIndex.builder().indexName(idx.name()).keySchema(ik)
-                    .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build());
+                    .projection(Projection.builder().projectionType(ProjectionType.fromValue(idx.projection().name())).build())
+                    .build());
         }
         CreateTableRequest.Builder b = CreateTableRequest.builder().tableName(name)
                 .billingMode(BillingMode.PAY_PER_REQUEST).attributeDefinitions(defs).keySchema(keys);
