@@ -25,10 +25,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Live control, multi-agent sessions, presence and crash liveness, end to end on the local
- * stack (short timeouts: liveness 2 s, stop acknowledgement 1.5 s, presence grace 1.5 s).
+ * stack (short timeouts: liveness 4 s, stop acknowledgement 1.5 s, presence grace 1.5 s).
  */
 class LiveControlTest {
-    static final StoreSettings FAST = new StoreSettings(Duration.ofSeconds(2), Duration.ofMillis(1500),
+    static final StoreSettings FAST = new StoreSettings(Duration.ofSeconds(4), Duration.ofMillis(1500),
             Duration.ofMillis(1500));
     static LocalStack stack;
 
