@@ -101,6 +101,7 @@ public final class LocalStack implements AutoCloseable {
     private final TableNames tables;
     private final Services services;
     private final WebSocketApiEmulator gateway;
+    private final io.durablesessions.local.demo.Demo demo;
     private final StreamEventSource fanout;
     private final List<FailedBatch> failedBatches = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService scheduler;
@@ -127,7 +128,13 @@ public final class LocalStack implements AutoCloseable {
             if (route.key().equals("$default")) b.defaultRoute(handler);
             else b.route(route.key(), handler);
         }
+        demo = new io.durablesessions.local.demo.Demo(); // the demo chat at /demo/ (clients/web)
+        b.httpRoute("/demo", demo.handler());
+        // the HTTP API for agents and back ends (issue 10), same port: http://127.0.0.1:PORT/v1/...
+        b.httpRoute("/v1", new io.durablesessions.local.apigateway.HttpApiBridge(
+                new io.durablesessions.functions.http.HttpApiHandler(services, new TokenVerifier(config.auth()))));
         gateway = b.build().start();
+        demo.start(gateway.webSocketUrl());
 
         StreamEventSource.Config mapping = StreamEventSource.Config.builder(tables.events())
                 .functionName("fanout").batchSize(FanoutMapping.BATCH_SIZE)
@@ -180,6 +187,11 @@ public final class LocalStack implements AutoCloseable {
         return gateway.webSocketUrl();
     }
 
+    /** {@code http://127.0.0.1:PORT}: the HTTP API's base URL (its paths start with {@code /v1}). */
+    public URI httpApiUrl() {
+        return URI.create("http://127.0.0.1:" + gateway.port());
+    }
+
     public URI managementEndpoint() {
         return gateway.managementEndpoint();
     }
@@ -221,6 +233,7 @@ public final class LocalStack implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        demo.close();
         fanout.close();
         gateway.close();
         dynamoClient.close();

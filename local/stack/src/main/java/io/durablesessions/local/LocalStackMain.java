@@ -24,6 +24,7 @@ public final class LocalStackMain {
 
                 durable-sessions local stack is running (loopback only; Ctrl-C stops it)
                   WebSocket API      %s
+                  Demo chat          http://127.0.0.1:%d/demo/
                   @connections API   %s/@connections/{connectionId}
                   DynamoDB endpoint  %s   tables: %s, %s, %s (events stream -> fan-out)
                   Handlers           the same classes Lambda runs (functions/), routes: $connect $disconnect $default append subscribe unsubscribe control
@@ -33,7 +34,8 @@ public final class LocalStackMain {
                           {"action":"append","sessionId":"demo","events":[{"type":"custom","data":{"name":"hello"}}]}
                   client: %s?token=$(scripts/token tab-1 client 'demo*')&instance=tab-1
                           {"action":"subscribe","sessionId":"demo","afterSeq":0}
-                """.formatted(ws, stack.managementEndpoint(), stack.dynamoEndpoint(), stack.tables().events(),
+                """.formatted(ws, stack.gateway().port(), stack.managementEndpoint(), stack.dynamoEndpoint(),
+                stack.tables().events(),
                 stack.tables().sessions(), stack.tables().connections(), ws, ws));
         stopped.await();
     }

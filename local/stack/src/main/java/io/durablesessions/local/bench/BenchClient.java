@@ -43,6 +43,7 @@ public final class BenchClient implements AutoCloseable {
     public final AtomicLong messagesOut = new AtomicLong();
     public final AtomicLong unitsOut = new AtomicLong();
     public final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    public final AtomicLong listenerFailures = new AtomicLong();
 
     private final Map<String, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
     private final ReentrantLock sendLock = new ReentrantLock();
@@ -59,13 +60,20 @@ public final class BenchClient implements AutoCloseable {
 
                     @Override
                     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                        partial.append(data);
-                        if (last) {
-                            String text = partial.toString();
-                            partial.setLength(0);
-                            received(text);
+                        try {
+                            partial.append(data);
+                            if (last) {
+                                String text = partial.toString();
+                                partial.setLength(0);
+                                received(text);
+                            }
+                        } catch (RuntimeException | Error e) {
+                            // never stop reading because a listener failed: count it and go on
+                            listenerFailures.incrementAndGet();
+                            System.err.println(BenchClient.this.name + ": listener failed: " + e);
+                        } finally {
+                            ws.request(1);
                         }
-                        ws.request(1);
                         return null;
                     }
 
@@ -83,11 +91,13 @@ public final class BenchClient implements AutoCloseable {
     }
 
     /**
-     * Connects {@code ws://…?id=name&role=role}; {@code listener} receives every frame that does not
+     * Connects as {@code name} with {@code role}; {@code listener} receives every frame that does not
      * answer a pending request (events, snapshots, unsolicited errors). Throws if the handshake fails.
      */
     public static BenchClient connect(URI base, String name, String role, Consumer<Frame> listener) {
-        return new BenchClient(name, URI.create(base + "?id=" + name + "&role=" + role), listener, Duration.ofSeconds(10));
+        // identity comes from a token of the local development issuer (full rights of the role)
+        String token = io.durablesessions.local.LocalStack.devToken(name, role);
+        return new BenchClient(name, URI.create(base + "?token=" + token), listener, Duration.ofSeconds(10));
     }
 
     public void listener(Consumer<Frame> l) {

@@ -23,7 +23,8 @@ public final class CoalescingAgent {
     private final Duration window;
 
     /** When each token was generated and sent (System.nanoTime), and how many appends it took. */
-    public record Result(long[] generatedNanos, long[] sentNanos, int appends, long startNanos, long endNanos) {}
+    public record Result(long[] generatedNanos, long[] sentNanos, long[] windowClosedNanos, int appends,
+                         long startNanos, long endNanos, org.HdrHistogram.Histogram ackMicros) {}
 
     public CoalescingAgent(ProducerWriter writer, Duration window) {
         this.writer = writer;
@@ -33,6 +34,8 @@ public final class CoalescingAgent {
     public Result streamReply(String runId, String messageId, int tokens, int tokensPerSecond) {
         long[] generated = new long[tokens];
         long[] sent = new long[tokens];
+        long[] windowClosed = new long[tokens];
+        org.HdrHistogram.Histogram ack = new org.HdrHistogram.Histogram(3_600_000_000L, 3);
         LinkedBlockingQueue<Integer> model = new LinkedBlockingQueue<>();
         long interval = 1_000_000_000L / tokensPerSecond;
         long start = System.nanoTime();
@@ -93,10 +96,16 @@ public final class CoalescingAgent {
                     events.add(ProducerWriter.event("run.completed", Json.object()));
                 }
                 long sentAt = System.nanoTime();
-                for (int t : buffer) sent[t] = sentAt;
+                // the window of this batch closed at its first token + window (or when the model ended)
+                long closed = Math.min(sentAt, generated[buffer.get(0)] + window.toNanos());
+                for (int t : buffer) {
+                    sent[t] = sentAt;
+                    windowClosed[t] = Math.max(closed, generated[t]);
+                }
                 buffer.clear();
                 deadline = Long.MAX_VALUE;
                 writer.append(runId, events);
+                ack.recordValue((System.nanoTime() - sentAt) / 1000);
                 appends++;
             }
             generator.join();
@@ -104,7 +113,7 @@ public final class CoalescingAgent {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        return new Result(generated, sent, appends, start, System.nanoTime());
+        return new Result(generated, sent, windowClosed, appends, start, System.nanoTime(), ack);
     }
 
     /** The token indices in a delta text written by {@link #streamReply}. */

@@ -1,0 +1,51 @@
+package io.durablesessions.client;
+
+import io.durablesessions.events.Event;
+import io.durablesessions.events.EventType;
+import io.durablesessions.events.SessionState;
+import io.durablesessions.functions.store.EventPage;
+import io.durablesessions.local.LocalStack;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Helpers over a real local stack. */
+final class Stacks {
+    private Stacks() {}
+
+    static List<Event> storedLog(LocalStack stack, String session) {
+        List<Event> all = new ArrayList<>();
+        long after = 0;
+        EventPage page;
+        do {
+            page = stack.services().sessions().readAfter(session, after, 1000);
+            page.events().forEach(e -> all.add(Event.fromJson(e.json())));
+            after = page.lastSeq(after);
+        } while (page.more());
+        return all;
+    }
+
+    static String text(List<Event> log, String messageId) {
+        StringBuilder sb = new StringBuilder();
+        for (Event e : log) {
+            if (e.type() == EventType.TEXT_DELTA && messageId.equals(e.dataText("messageId"))) sb.append(e.dataText("text"));
+        }
+        return sb.toString();
+    }
+
+    static String text(SessionState state, String messageId) {
+        for (SessionState.Item i : state.items()) {
+            if (i instanceof SessionState.Message m && m.messageId().equals(messageId)) return m.text();
+        }
+        return null;
+    }
+
+    /** The {@code $connect} query of an agent: a development token of the local issuer. */
+    static String agentQuery(String id) {
+        return "token=" + LocalStack.devToken(id, "agent") + "&instance=" + id;
+    }
+
+    /** The {@code $connect} query of a user's tab. */
+    static String clientQuery(String id, String instance) {
+        return "token=" + LocalStack.devToken(id, "client") + "&instance=" + instance;
+    }
+}

@@ -1,0 +1,372 @@
+package io.durablesessions.functions.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.events.AppendResult;
+import io.durablesessions.events.ClientMessage;
+import io.durablesessions.events.ClientMessage.Append;
+import io.durablesessions.events.ClientMessage.Control;
+import io.durablesessions.events.ClientMessage.Heartbeat;
+import io.durablesessions.events.ClientMessage.Subscribe;
+import io.durablesessions.events.ClientMessages;
+import io.durablesessions.events.ErrorCode;
+import io.durablesessions.events.EventInput;
+import io.durablesessions.events.EventType;
+import io.durablesessions.events.Frames;
+import io.durablesessions.events.Ids;
+import io.durablesessions.events.Json;
+import io.durablesessions.events.Limits;
+import io.durablesessions.events.ProtocolException;
+import io.durablesessions.events.RunState;
+import io.durablesessions.functions.auth.Authorization;
+import io.durablesessions.functions.auth.Capability;
+import io.durablesessions.functions.auth.Principal;
+import io.durablesessions.functions.control.Controller;
+import io.durablesessions.functions.publish.Publisher;
+import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.ConnectionStore.Connection;
+import io.durablesessions.functions.store.ConnectionStore.Subscriber;
+import io.durablesessions.functions.store.EventPage;
+import io.durablesessions.functions.store.Hydration;
+import io.durablesessions.functions.store.SessionCatalog;
+import io.durablesessions.functions.store.SessionCatalog.RunControl;
+import io.durablesessions.functions.store.SessionCatalog.SessionInfo;
+import io.durablesessions.functions.store.SessionStore.AppendRequest;
+import io.durablesessions.functions.store.SessionStore.RunRow;
+import io.durablesessions.functions.store.StoredEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The features behind the HTTP API. Appends and control go through the same {@link Publisher}
+ * and {@link Controller} as the WebSocket routes, with the message parsed by the same
+ * {@link ClientMessages} and checked by the same {@link Authorization}; outcomes become HTTP
+ * through {@code Frames.appendOutcome} and {@link ApiProblem}, nowhere else.
+ */
+public final class SessionApi {
+    static final int MAX_TITLE = 256;
+    static final int MAX_METADATA_BYTES = 16 * 1024;
+    static final long MAX_RETENTION_DAYS = 3650;
+    static final int MAX_EVENTS_PAGE = 1000;
+    static final int DEFAULT_EVENTS_PAGE = 100;
+    static final int MAX_SESSIONS_PAGE = 100;
+    static final int DEFAULT_SESSIONS_PAGE = 20;
+    /** Runs reported in one append's {@code control} (an append naming more is unusual). */
+    static final int MAX_RUNS_REPORTED = 8;
+    private static final Set<String> CREATE_FIELDS = Set.of("sessionId", "owner", "title", "metadata", "retentionDays");
+
+    private final Services services;
+    private final SessionCatalog catalog;
+    private final Publisher publisher;
+    private final Controller controller;
+
+    public SessionApi(Services services) {
+        this.services = services;
+        this.catalog = new SessionCatalog(services.dynamo(), services.tables(), services.clock());
+        this.publisher = new Publisher(services);
+        this.controller = new Controller(services);
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    public HttpReply create(Principal who, String body) {
+        ObjectNode in = object(body);
+        for (var it = in.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!CREATE_FIELDS.contains(f)) throw ProtocolException.invalid(f, "is not a field of a session");
+        }
+        String sessionId = Ids.optionalId(in, "sessionId");
+        if (sessionId == null) sessionId = "s-" + UUID.randomUUID();
+        String owner = Ids.optionalId(in, "owner");
+        if (owner == null) owner = who.subject();
+        String title = Ids.optionalText(in, "title", MAX_TITLE);
+        ObjectNode metadata = Ids.object(in, "metadata", false);
+        String metadataJson = metadata == null ? null : Json.write(metadata);
+        if (metadataJson != null && metadataJson.getBytes(StandardCharsets.UTF_8).length > MAX_METADATA_BYTES) {
+            throw ProtocolException.invalid("metadata", "must be at most " + MAX_METADATA_BYTES + " bytes of JSON");
+        }
+        Long expiresAt = null;
+        if (in.hasNonNull("retentionDays")) {
+            long days = Ids.safeInteger(in, "retentionDays");
+            if (days < 1 || days > MAX_RETENTION_DAYS) {
+                throw ProtocolException.invalid("retentionDays", "must be between 1 and " + MAX_RETENTION_DAYS);
+            }
+            expiresAt = services.clock().millis() / 1000 + days * 86_400;
+        }
+        // creating is writing: the same grant as an append of user input
+        Authorization.check(new Append(null, sessionId, null, null, List.of()), who);
+        if (!catalog.create(sessionId, owner, title, metadataJson, expiresAt)) {
+            throw new ApiProblem(409, ApiProblem.SESSION_EXISTS, "session '" + sessionId + "' already exists", null);
+        }
+        SessionInfo info = catalog.describe(sessionId);
+        return new HttpReply(201, Json.write(describe(info)), Map.of("Content-Type", "application/json",
+                "Location", "/v1/sessions/" + sessionId));
+    }
+
+    public HttpReply get(Principal who, String sessionId) {
+        requireRead(who, sessionId);
+        SessionInfo info = existing(sessionId);
+        ObjectNode out = describe(info);
+        ArrayNode runs = out.putArray("runs");
+        for (RunRow r : services.sessions().runs(sessionId)) runs.add(run(r));
+        out.putObject("presence").put("count", catalog.presenceCount(sessionId));
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    public HttpReply list(Principal who, Map<String, String> query) {
+        String owner = query.get("owner") == null ? who.subject() : Ids.requireId("owner", query.get("owner"));
+        int limit = (int) intParam(query, "limit", DEFAULT_SESSIONS_PAGE, 1, MAX_SESSIONS_PAGE);
+        SessionCatalog.Cursor cursor = decodeCursor(query.get("cursor"));
+        SessionCatalog.OwnerPage page = catalog.listByOwner(owner, limit, cursor);
+        ObjectNode out = Json.object().put("owner", owner);
+        ArrayNode sessions = out.putArray("sessions");
+        // a page only shows what the caller may read; the cursor still walks the owner's whole list
+        for (SessionInfo s : page.sessions()) if (who.can(Capability.READ, s.sessionId())) sessions.add(describe(s));
+        if (page.next() != null) out.put("nextCursor", encodeCursor(page.next()));
+        else out.putNull("nextCursor");
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    public HttpReply delete(Principal who, String sessionId) {
+        // erasing is the strongest write: it needs both the append and the control grant
+        Authorization.check(new Append(null, sessionId, null, null, List.of()), who);
+        Authorization.check(new Control(null, sessionId, "-", ClientMessage.ControlCommand.CANCEL, null, null), who);
+        existing(sessionId);
+        String frame = Json.write(Json.object().put("type", "session_deleted").put("sessionId", sessionId));
+        int notified = 0;
+        for (Subscriber s : services.connections().subscribers(sessionId)) {
+            services.sender().post(s.connectionId(), frame);
+            notified++;
+        }
+        SessionCatalog.Erased erased = catalog.erase(sessionId);
+        ObjectNode out = Json.object().put("sessionId", sessionId).put("deleted", true);
+        out.putObject("removed").put("events", erased.events()).put("sessionRows", erased.sessionRows())
+                .put("subscriptionRows", erased.subscriptionRows());
+        out.put("notified", notified);
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    // ------------------------------------------------------------------ events
+
+    public HttpReply append(Principal who, String sessionId, String body) {
+        Append a = (Append) asMessage("append", body, sessionId, null);
+        Authorization.check(a, who);
+        ObjectNode frame = Json.parseObject(publisher.append(a, caller(who)));
+        Set<String> runIds = new LinkedHashSet<>();
+        if (a.runId() != null) runIds.add(a.runId());
+        for (EventInput e : a.events()) if (e.runId() != null && runIds.size() < MAX_RUNS_REPORTED) runIds.add(e.runId());
+        ArrayNode runs = Json.MAPPER.createArrayNode();
+        ArrayNode control = Json.MAPPER.createArrayNode();
+        for (String runId : runIds) pending(sessionId, runId, runs, control);
+        if ("error".equals(frame.path("type").asText())) {
+            ApiProblem p = ApiProblem.fromErrorFrame(frame);
+            // a fenced agent learns why, and what it must obey, from the refusal itself
+            if (p.status() == 409) p.with("runs", runs).with("control", control);
+            throw p;
+        }
+        ObjectNode out = Json.object().put("sessionId", sessionId);
+        if (frame.has("firstSeq")) out.put("firstSeq", frame.get("firstSeq").asLong());
+        else out.putNull("firstSeq");
+        if (frame.has("lastSeq")) out.put("lastSeq", frame.get("lastSeq").asLong());
+        else out.putNull("lastSeq");
+        out.put("duplicate", frame.path("duplicate").asBoolean());
+        out.set("runs", runs);
+        out.set("control", control);
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    public HttpReply events(Principal who, String sessionId, Map<String, String> query) {
+        requireRead(who, sessionId);
+        long after = intParam(query, "afterSeq", 0, 0, Limits.MAX_SAFE_INTEGER);
+        int limit = (int) intParam(query, "limit", DEFAULT_EVENTS_PAGE, 1, MAX_EVENTS_PAGE);
+        existing(sessionId);
+        EventPage page = services.sessions().readAfter(sessionId, after, limit);
+        ObjectNode out = Json.object().put("sessionId", sessionId);
+        ArrayNode events = out.putArray("events");
+        for (StoredEvent e : page.events()) events.add(Json.parseObject(e.json()));
+        out.put("nextAfterSeq", page.lastSeq(after)).put("more", page.more());
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    public HttpReply snapshot(Principal who, String sessionId) {
+        requireRead(who, sessionId);
+        existing(sessionId);
+        Hydration h = services.sessions().hydrate(sessionId);
+        ObjectNode out = Json.object().put("sessionId", sessionId).put("headSeq", h.state().headSeq());
+        out.set("state", h.state().toNode());
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    // ------------------------------------------------------------------ runs
+
+    public HttpReply control(Principal who, String sessionId, String runId, String body) {
+        Control c = (Control) asMessage("control", body, sessionId, runId);
+        Authorization.check(c, who);
+        ObjectNode frame = Json.parseObject(controller.control(c, caller(who)));
+        if ("error".equals(frame.path("type").asText())) throw ApiProblem.fromErrorFrame(frame);
+        ObjectNode out = Json.object().put("sessionId", sessionId).put("runId", runId).put("command", c.command().wire())
+                .put("seq", frame.path("firstSeq").asLong());
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    public HttpReply acknowledge(Principal who, String sessionId, String runId, String body) {
+        ObjectNode in = object(body);
+        for (var it = in.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!f.equals("controlSeq")) throw ProtocolException.invalid(f, "is not a field of an acknowledgement");
+        }
+        long controlSeq = Ids.safeInteger(in, "controlSeq");
+        Authorization.check(new Heartbeat(null, sessionId, runId), who); // an agent's act on its run
+        RunControl rc = catalog.runControl(sessionId, runId);
+        if (rc == null) throw runNotFound(runId);
+        // never past the control the run has actually received: a future stop must not be pre-acknowledged
+        long known = rc.pendingSeqs().isEmpty() ? rc.controlAckSeq() : rc.pendingSeqs().get(rc.pendingSeqs().size() - 1);
+        long acked = Math.min(controlSeq, known);
+        if (acked > rc.controlAckSeq()) catalog.acknowledgeControl(sessionId, runId, acked);
+        ObjectNode out = Json.object().put("sessionId", sessionId).put("runId", runId)
+                .put("controlAckSeq", Math.max(acked, rc.controlAckSeq()));
+        RunRow run = rc.run();
+        // every control seq of a run after its stoppedAtSeq is its stop: acknowledging it ends the run
+        if (run.state() == RunState.STOP_REQUESTED && run.stoppedAtSeq() != null && acked > run.stoppedAtSeq()) {
+            AppendResult r = services.sessions().append(new AppendRequest(sessionId, who.subject(), null,
+                    List.of(EventInput.of(EventType.RUN_STOP_ACKNOWLEDGED, runId, Json.object()))));
+            if (r instanceof AppendResult.Appended ap) out.put("stopAcknowledgedSeq", ap.firstSeq());
+            else if (!(r instanceof AppendResult.RunFenced || r instanceof AppendResult.InvalidTransition)) {
+                throw ApiProblem.fromErrorFrame(Json.parseObject(Frames.appendOutcome(null, sessionId, r)));
+            }
+        }
+        RunRow now = services.sessions().run(sessionId, runId);
+        out.put("state", now.state().wire());
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    public HttpReply heartbeat(Principal who, String sessionId, String runId) {
+        Heartbeat h = new Heartbeat(null, sessionId, runId);
+        Authorization.check(h, who);
+        AppendResult refusal = services.sessions().heartbeat(sessionId, runId);
+        ArrayNode runs = Json.MAPPER.createArrayNode();
+        ArrayNode control = Json.MAPPER.createArrayNode();
+        pending(sessionId, runId, runs, control);
+        if (refusal != null) {
+            ApiProblem p = ApiProblem.fromErrorFrame(Json.parseObject(Frames.appendOutcome(null, sessionId, refusal)));
+            if (p.status() == 409) p.with("runs", runs).with("control", control);
+            throw p;
+        }
+        ObjectNode out = Json.object().put("sessionId", sessionId);
+        out.set("runs", runs);
+        out.set("control", control);
+        return HttpReply.json(200, Json.write(out));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The run's state and its control events the agent has not acknowledged (one GetItem + one BatchGet). */
+    private void pending(String sessionId, String runId, ArrayNode runs, ArrayNode control) {
+        RunControl rc = catalog.runControl(sessionId, runId);
+        if (rc == null) return;
+        ObjectNode r = Json.object().put("runId", runId).put("state", rc.run().state().wire());
+        if (rc.run().stoppedAtSeq() != null) r.put("stoppedAtSeq", rc.run().stoppedAtSeq());
+        else r.putNull("stoppedAtSeq");
+        r.put("controlAckSeq", rc.controlAckSeq());
+        runs.add(r);
+        for (StoredEvent e : catalog.events(sessionId, rc.pendingSeqs())) control.add(Json.parseObject(e.json()));
+    }
+
+    /** The body as the WebSocket message of that action, parsed and validated by the same code. */
+    private static ClientMessage asMessage(String action, String body, String sessionId, String runId) {
+        ObjectNode in = object(body);
+        for (String reserved : List.of("action", "sessionId", "requestId")) {
+            if (in.has(reserved)) throw ProtocolException.invalid(reserved, "is given by the URL, not the body");
+        }
+        if (runId != null && in.has("runId")) throw ProtocolException.invalid("runId", "is given by the URL, not the body");
+        ObjectNode msg = Json.object().put("action", action).put("sessionId", sessionId);
+        if (runId != null) msg.put("runId", runId);
+        msg.setAll(in);
+        return ClientMessages.parse(Json.write(msg));
+    }
+
+    private static ObjectNode object(String body) {
+        if (body == null || body.isBlank()) throw new ProtocolException(ErrorCode.MALFORMED_JSON, "the body must be a JSON object");
+        if (body.length() > Limits.MAX_MESSAGE_BYTES || body.getBytes(StandardCharsets.UTF_8).length > Limits.MAX_MESSAGE_BYTES) {
+            throw new ProtocolException(ErrorCode.MESSAGE_TOO_LARGE, "the body exceeds " + Limits.MAX_MESSAGE_BYTES + " bytes");
+        }
+        return Json.parseObject(body);
+    }
+
+    private static void requireRead(Principal who, String sessionId) {
+        Authorization.check(new Subscribe(null, sessionId, 0L, false, false), who);
+    }
+
+    private SessionInfo existing(String sessionId) {
+        SessionInfo info = catalog.describe(sessionId);
+        if (info == null) throw ApiProblem.of(ErrorCode.SESSION_NOT_FOUND, "session '" + sessionId + "' does not exist");
+        return info;
+    }
+
+    private static ApiProblem runNotFound(String runId) {
+        return new ApiProblem(404, ErrorCode.RUN_NOT_FOUND.name(), "run '" + runId + "' was never started in this session",
+                Json.object().put("runId", runId));
+    }
+
+    private Connection caller(Principal who) {
+        return new Connection("http", who, null, "http", "http", services.clock().millis());
+    }
+
+    private static ObjectNode describe(SessionInfo s) {
+        ObjectNode n = Json.object().put("sessionId", s.sessionId()).put("owner", s.owner()).put("title", s.title());
+        if (s.metadataJson() != null) n.set("metadata", Json.parseObject(s.metadataJson()));
+        else n.putNull("metadata");
+        if (s.createdAt() != null) n.put("createdAt", s.createdAt());
+        else n.putNull("createdAt");
+        if (s.expiresAt() != null) n.put("expiresAt", s.expiresAt());
+        else n.putNull("expiresAt");
+        n.put("headSeq", s.head());
+        return n;
+    }
+
+    private static ObjectNode run(RunRow r) {
+        ObjectNode n = Json.object().put("runId", r.runId()).put("agentId", r.agentId()).put("parentRunId", r.parentRunId())
+                .put("state", r.state() == null ? null : r.state().wire()).put("startedSeq", r.startedSeq())
+                .put("lastSeq", r.lastSeq());
+        if (r.stoppedAtSeq() != null) n.put("stoppedAtSeq", r.stoppedAtSeq());
+        else n.putNull("stoppedAtSeq");
+        return n;
+    }
+
+    static long intParam(Map<String, String> query, String name, long fallback, long min, long max) {
+        String v = query.get(name);
+        if (v == null) return fallback;
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw ProtocolException.invalid(name, "must be an integer");
+        }
+        if (n < min || n > max) throw ProtocolException.invalid(name, "must be between " + min + " and " + max);
+        return n;
+    }
+
+    static String encodeCursor(SessionCatalog.Cursor c) {
+        String json = Json.write(Json.object().put("s", c.sessionId()).put("c", c.createdAt()));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static SessionCatalog.Cursor decodeCursor(String cursor) {
+        if (cursor == null) return null;
+        try {
+            if (cursor.length() > 1024) throw new IllegalArgumentException();
+            ObjectNode n = Json.parseObject(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+            JsonNode c = n.get("c");
+            if (c == null || !c.canConvertToLong()) throw new IllegalArgumentException();
+            return new SessionCatalog.Cursor(Ids.id(n, "s"), c.longValue());
+        } catch (RuntimeException e) {
+            throw ProtocolException.invalid("cursor", "is not a cursor this API returned");
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package io.durablesessions.functions.store;
+
+import static io.durablesessions.functions.store.Attrs.n;
+import static io.durablesessions.functions.store.Attrs.s;
+
+import io.durablesessions.functions.store.SessionStore.RunRow;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.Select;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
+
+/**
+ * Sessions as resources (the HTTP API): create a SESSION row with its owner and metadata, describe
+ * it, list an owner's sessions through the sparse owner index, erase a session from all three
+ * tables, and the per-run control bookkeeping an agent that only POSTs needs
+ * ({@code controlSeqs}, {@code controlAckSeq} on the RUN row). Only Queries and key reads.
+ */
+public final class SessionCatalog {
+    private static final int BATCH = 25;
+
+    private final DynamoDbClient ddb;
+    private final TableNames tables;
+    private final Clock clock;
+
+    public SessionCatalog(DynamoDbClient ddb, TableNames tables, Clock clock) {
+        this.ddb = ddb;
+        this.tables = tables;
+        this.clock = clock;
+    }
+
+    /** The SESSION row as a resource; {@code metadataJson} is the JSON text given at creation. */
+    public record SessionInfo(String sessionId, String owner, String title, String metadataJson, Long createdAt,
+                              Long expiresAt, long head) {
+        static SessionInfo of(Map<String, AttributeValue> r) {
+            return new SessionInfo(Attrs.str(r, Attrs.SESSION_ID), Attrs.str(r, Attrs.OWNER), Attrs.str(r, "title"),
+                    Attrs.str(r, "metadata"), Attrs.num(r, Attrs.CREATED_AT), Attrs.num(r, Attrs.EXPIRES_AT),
+                    Attrs.num(r, "head", 0));
+        }
+    }
+
+    /** Creates the SESSION row (head 0) unless the session exists; false when it does. */
+    public boolean create(String sessionId, String owner, String title, String metadataJson, Long expiresAtSeconds) {
+        long now = clock.millis();
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put(Attrs.SESSION_ID, s(sessionId));
+        item.put(Attrs.SK, s(SessionStore.SESSION_SK));
+        item.put("head", n(0));
+        item.put(Attrs.OWNER, s(owner));
+        item.put(Attrs.CREATED_AT, n(now));
+        item.put("updatedAt", n(now));
+        if (title != null) item.put("title", s(title));
+        if (metadataJson != null) item.put("metadata", s(metadataJson));
+        if (expiresAtSeconds != null) item.put(Attrs.EXPIRES_AT, n(expiresAtSeconds));
+        try {
+            ddb.putItem(p -> p.tableName(tables.sessions()).item(item).conditionExpression("attribute_not_exists(sk)"));
+            return true;
+        } catch (ConditionalCheckFailedException exists) {
+            return false;
+        }
+    }
+
+    /** The SESSION row, or null when the session does not exist. */
+    public SessionInfo describe(String sessionId) {
+        var r = ddb.getItem(g -> g.tableName(tables.sessions()).consistentRead(true)
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.SESSION_SK))));
+        return r.hasItem() && !r.item().isEmpty() ? SessionInfo.of(r.item()) : null;
+    }
+
+    /** Members present (or within their grace period) in the session: one COUNT Query. */
+    public int presenceCount(String sessionId) {
+        int count = 0;
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).select(Select.COUNT)
+                    .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
+                    .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
+                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(PresenceStore.PRESENCE_PREFIX)))
+                    .exclusiveStartKey(from));
+            count += r.count();
+            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+        } while (start != null);
+        return count;
+    }
+
+    /** One page of an owner's sessions, newest first; {@code next} is null on the last page. */
+    public record OwnerPage(List<SessionInfo> sessions, Cursor next) {}
+
+    /** Where the next page starts: the last session of this one. */
+    public record Cursor(String sessionId, long createdAt) {}
+
+    public OwnerPage listByOwner(String owner, int limit, Cursor after) {
+        Map<String, AttributeValue> start = after == null ? null : Map.of(Attrs.OWNER, s(owner),
+                Attrs.CREATED_AT, n(after.createdAt()), Attrs.SESSION_ID, s(after.sessionId()),
+                Attrs.SK, s(SessionStore.SESSION_SK));
+        QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).indexName(Attrs.OWNER_INDEX)
+                .keyConditionExpression("#o = :o").expressionAttributeNames(Map.of("#o", Attrs.OWNER))
+                .expressionAttributeValues(Map.of(":o", s(owner))).scanIndexForward(false).limit(limit)
+                .exclusiveStartKey(start));
+        List<SessionInfo> out = new ArrayList<>();
+        r.items().forEach(i -> out.add(SessionInfo.of(i)));
+        Cursor next = null;
+        if (r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty()) {
+            var k = r.lastEvaluatedKey();
+            next = new Cursor(Attrs.str(k, Attrs.SESSION_ID), Attrs.num(k, Attrs.CREATED_AT, 0));
+        }
+        return new OwnerPage(out, next);
+    }
+
+    /** What an erase removed, per table. */
+    public record Erased(int events, int sessionRows, int subscriptionRows) {}
+
+    /**
+     * Removes every item of the session: its subscriptions (both directions), its events and its
+     * sessions-table rows (SESSION last, so a half-done erase is still visible and can be repeated).
+     * Connections and other sessions are untouched.
+     */
+    public Erased erase(String sessionId) {
+        int subs = 0;
+        List<Map<String, AttributeValue>> connKeys = new ArrayList<>();
+        for (var item : queryAll(tables.connections(), "#pk = :pk", Map.of("#pk", Attrs.PK),
+                Map.of(":pk", s(ConnectionStore.SUB + sessionId)), "#pk, #sk", Map.of("#sk", Attrs.SK))) {
+            String connectionId = Attrs.str(item, Attrs.SK);
+            connKeys.add(Map.of(Attrs.PK, s(ConnectionStore.SUB + sessionId), Attrs.SK, s(connectionId)));
+            connKeys.add(Map.of(Attrs.PK, s(ConnectionStore.CONN + connectionId),
+                    Attrs.SK, s(ConnectionStore.SUB + sessionId)));
+            subs += 2;
+        }
+        deleteAll(tables.connections(), connKeys);
+
+        List<Map<String, AttributeValue>> eventKeys = new ArrayList<>();
+        int events = 0;
+        for (var item : queryAll(tables.events(), "#sid = :sid", Map.of("#sid", Attrs.SESSION_ID),
+                Map.of(":sid", s(sessionId)), "#sid, #seq", Map.of("#seq", Attrs.SEQ))) {
+            eventKeys.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SEQ, item.get(Attrs.SEQ)));
+            if (eventKeys.size() >= 1000) {
+                events += eventKeys.size();
+                deleteAll(tables.events(), eventKeys);
+                eventKeys.clear();
+            }
+        }
+        events += eventKeys.size();
+        deleteAll(tables.events(), eventKeys);
+
+        List<Map<String, AttributeValue>> rows = new ArrayList<>();
+        for (var item : queryAll(tables.sessions(), "#sid = :sid", Map.of("#sid", Attrs.SESSION_ID),
+                Map.of(":sid", s(sessionId)), "#sid, #sk", Map.of("#sk", Attrs.SK))) {
+            if (!SessionStore.SESSION_SK.equals(Attrs.str(item, Attrs.SK))) {
+                rows.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, item.get(Attrs.SK)));
+            }
+        }
+        deleteAll(tables.sessions(), rows);
+        ddb.deleteItem(d -> d.tableName(tables.sessions())
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.SESSION_SK))));
+        return new Erased(events, rows.size() + 1, subs);
+    }
+
+    /** A run's control bookkeeping: its row, the agent's acknowledged seq, the control seqs above it. */
+    public record RunControl(RunRow run, long controlAckSeq, List<Long> pendingSeqs) {}
+
+    /** One consistent read of the RUN row; null when the run does not exist. */
+    public RunControl runControl(String sessionId, String runId) {
+        var r = ddb.getItem(g -> g.tableName(tables.sessions()).consistentRead(true)
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.RUN_PREFIX + runId))));
+        if (!r.hasItem() || r.item().isEmpty()) return null;
+        long ack = Attrs.num(r.item(), Attrs.CONTROL_ACK_SEQ, 0);
+        TreeSet<Long> pending = new TreeSet<>();
+        AttributeValue seqs = r.item().get(Attrs.CONTROL_SEQS);
+        if (seqs != null && seqs.hasNs()) {
+            for (String v : seqs.ns()) {
+                long seq = Long.parseLong(v);
+                if (seq > ack) pending.add(seq);
+            }
+        }
+        return new RunControl(RunRow.of(r.item()), ack, List.copyOf(pending));
+    }
+
+    /** The stored events with these seqs, in seq order (a BatchGetItem per 100). */
+    public List<StoredEvent> events(String sessionId, List<Long> seqs) {
+        TreeSet<Long> wanted = new TreeSet<>(seqs);
+        List<StoredEvent> out = new ArrayList<>();
+        List<Long> all = List.copyOf(wanted);
+        for (int i = 0; i < all.size(); i += 100) {
+            List<Map<String, AttributeValue>> keys = new ArrayList<>();
+            for (Long seq : all.subList(i, Math.min(all.size(), i + 100))) {
+                keys.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SEQ, n(seq)));
+            }
+            Map<String, KeysAndAttributes> req = Map.of(tables.events(),
+                    KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
+            int attempt = 0;
+            while (req != null && !req.isEmpty()) {
+                Map<String, KeysAndAttributes> r0 = req;
+                var r = ddb.batchGetItem(b -> b.requestItems(r0));
+                for (var item : r.responses().getOrDefault(tables.events(), List.of())) {
+                    out.add(new StoredEvent(Attrs.num(item, Attrs.SEQ, 0), Attrs.str(item, Attrs.EVENT_JSON)));
+                }
+                req = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
+                if (req != null) backoff(++attempt);
+            }
+        }
+        out.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+        return out;
+    }
+
+    /** Records that the run's agent acknowledged control up to {@code seq}; never moves backwards. */
+    public void acknowledgeControl(String sessionId, String runId, long seq) {
+        try {
+            ddb.updateItem(u -> u.tableName(tables.sessions())
+                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.RUN_PREFIX + runId)))
+                    .updateExpression("SET #ack = :seq")
+                    .conditionExpression("attribute_exists(sk) AND (attribute_not_exists(#ack) OR #ack < :seq)")
+                    .expressionAttributeNames(Map.of("#ack", Attrs.CONTROL_ACK_SEQ))
+                    .expressionAttributeValues(Map.of(":seq", n(seq))));
+        } catch (ConditionalCheckFailedException alreadyAtOrAbove) {
+            // idempotent: a retried or older acknowledgement changes nothing
+        }
+    }
+
+    private List<Map<String, AttributeValue>> queryAll(String table, String keyCondition, Map<String, String> names,
+                                                       Map<String, AttributeValue> values, String projection,
+                                                       Map<String, String> moreNames) {
+        Map<String, String> allNames = new HashMap<>(names);
+        allNames.putAll(moreNames);
+        List<Map<String, AttributeValue>> out = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse r = ddb.query(q -> q.tableName(table).consistentRead(true)
+                    .keyConditionExpression(keyCondition).expressionAttributeNames(allNames)
+                    .expressionAttributeValues(values).projectionExpression(projection).exclusiveStartKey(from));
+            out.addAll(r.items());
+            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
+        } while (start != null);
+        return out;
+    }
+
+    /** BatchWriteItem deletes, 25 at a time, retrying what DynamoDB leaves unprocessed. */
+    private void deleteAll(String table, List<Map<String, AttributeValue>> keys) {
+        for (int i = 0; i < keys.size(); i += BATCH) {
+            List<WriteRequest> writes = new ArrayList<>();
+            for (var key : keys.subList(i, Math.min(keys.size(), i + BATCH))) {
+                writes.add(WriteRequest.builder().deleteRequest(d -> d.key(key)).build());
+            }
+            Map<String, List<WriteRequest>> req = Map.of(table, writes);
+            int attempt = 0;
+            while (req != null && !req.isEmpty()) {
+                Map<String, List<WriteRequest>> r0 = req;
+                var r = ddb.batchWriteItem(b -> b.requestItems(r0));
+                req = r.hasUnprocessedItems() && !r.unprocessedItems().isEmpty() ? r.unprocessedItems() : null;
+                if (req != null) backoff(++attempt);
+            }
+        }
+    }
+
+    private static void backoff(int attempt) {
+        if (attempt > 20) throw new IllegalStateException("DynamoDB kept leaving items unprocessed");
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(Math.min(1000, 10L << Math.min(attempt, 6)) + 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
