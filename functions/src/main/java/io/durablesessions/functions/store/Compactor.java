@@ -25,7 +25,6 @@ import java.util.logging.Logger;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -138,19 +137,9 @@ final class Compactor {
         Map<String, AttributeValue> session = store.getItem(tables.sessions(), sessionId, SessionStore.SESSION_SK);
         long watermark = Attrs.num(session, "compactedSeq", 0);
         List<Item> items = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> from = start;
-            QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).consistentRead(true)
-                    .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
-                    .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
-                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(ITEM_PREFIX)))
-                    .exclusiveStartKey(from));
-            for (Map<String, AttributeValue> row : r.items()) {
-                items.add(SessionState.itemFromNode(Json.parseObject(Attrs.str(row, "v"))));
-            }
-            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-        } while (start != null);
+        for (Map<String, AttributeValue> row : store.rowsWithPrefix(sessionId, ITEM_PREFIX)) {
+            items.add(SessionState.itemFromNode(Json.parseObject(Attrs.str(row, "v"))));
+        }
         Map<String, AttributeValue> viewRow = store.getItem(tables.sessions(), sessionId, VIEW_SK);
         SessionState view = viewRow == null ? SessionState.EMPTY : SessionState.fromNode(Json.parseObject(Attrs.str(viewRow, "v")));
         Assembler a = Assembler.from(new SessionState(watermark, items, view.runs(), view.agents(), view.presence()));

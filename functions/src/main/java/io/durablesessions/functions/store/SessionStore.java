@@ -206,16 +206,21 @@ public final class SessionStore {
 
     /** Runs of a session (for cascading a cancel to sub-runs and for control checks). */
     public List<RunRow> runs(String sessionId) {
-        List<RunRow> out = new ArrayList<>();
+        return rowsWithPrefix(sessionId, RUN_PREFIX).stream().map(RunRow::of).toList();
+    }
+
+    /** Every sessions-table row of the session whose sort key starts with {@code prefix}: one paged Query. */
+    List<Map<String, AttributeValue>> rowsWithPrefix(String sessionId, String prefix) {
+        List<Map<String, AttributeValue>> out = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> from = start;
             QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).consistentRead(true)
                     .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
                     .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
-                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(RUN_PREFIX)))
+                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(prefix)))
                     .exclusiveStartKey(from));
-            r.items().forEach(i -> out.add(RunRow.of(i)));
+            out.addAll(r.items());
             start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
         } while (start != null);
         return out;

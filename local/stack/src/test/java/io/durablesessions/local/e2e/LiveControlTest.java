@@ -10,7 +10,6 @@ import io.durablesessions.events.Json;
 import io.durablesessions.events.RunState;
 import io.durablesessions.events.SessionState;
 import io.durablesessions.events.SnapshotParts;
-import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.functions.store.StoreSettings;
 import io.durablesessions.local.LocalStack;
 import java.time.Duration;
@@ -42,21 +41,14 @@ class LiveControlTest {
         stack.close();
     }
 
+    static List<Event> storedLog(String session) {
+        return StoredLog.events(stack, session);
+    }
+
     static String newSession() {
         return "ctl-" + UUID.randomUUID();
     }
 
-    static List<Event> storedLog(String session) {
-        List<Event> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = stack.services().sessions().readAfter(session, after, 1000);
-            page.events().forEach(e -> all.add(Event.fromJson(e.json())));
-            after = page.lastSeq(after);
-        } while (page.more());
-        return all;
-    }
 
     /** What may follow a stop in the log: its acknowledgement, or the service closing it. */
     static boolean isStopLifecycle(Event e) {

@@ -12,7 +12,6 @@ import io.durablesessions.functions.auth.Capability;
 import io.durablesessions.functions.auth.DevTokens;
 import io.durablesessions.functions.auth.Grant;
 import io.durablesessions.functions.runtime.Services;
-import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.local.LocalStack;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -42,6 +41,10 @@ class SecurityTest {
         stack.close();
     }
 
+    static List<String> log(String session) {
+        return StoredLog.raw(stack, session);
+    }
+
     static String token(String subject, String role, Grant... grants) {
         return DevTokens.mint(LOCAL, subject, role, List.of(grants), Duration.ofMinutes(10));
     }
@@ -50,17 +53,6 @@ class SecurityTest {
         return WsClient.connectRaw(stack.webSocketUrl(), "token=" + token);
     }
 
-    static List<String> log(String session) {
-        List<String> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = stack.services().sessions().readAfter(session, after, 1000);
-            page.events().forEach(e -> all.add(e.json()));
-            after = page.lastSeq(after);
-        } while (page.more());
-        return all;
-    }
 
     static ObjectNode append(WsClient c, String session, String runId, String eventJson) {
         ObjectNode f = Json.object().put("action", "append").put("sessionId", session);

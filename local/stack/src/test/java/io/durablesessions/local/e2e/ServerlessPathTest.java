@@ -13,7 +13,6 @@ import io.durablesessions.functions.auth.Capability;
 import io.durablesessions.functions.auth.Grant;
 import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
-import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.local.LocalStack;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +40,10 @@ class ServerlessPathTest {
         stack.close();
     }
 
+    static List<Event> storedLog(String session) {
+        return StoredLog.events(stack, session);
+    }
+
     static String newSession() {
         return "e2e-" + UUID.randomUUID();
     }
@@ -52,17 +55,6 @@ class ServerlessPathTest {
         return c;
     }
 
-    static List<Event> storedLog(String session) {
-        List<Event> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = stack.services().sessions().readAfter(session, after, 1000);
-            page.events().forEach(e -> all.add(Event.fromJson(e.json())));
-            after = page.lastSeq(after);
-        } while (page.more());
-        return all;
-    }
 
     static List<Long> oneTo(long n) {
         return LongStream.rangeClosed(1, n).boxed().toList();
