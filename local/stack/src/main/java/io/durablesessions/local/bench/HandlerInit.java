@@ -3,6 +3,7 @@ package io.durablesessions.local.bench;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketEvent;
 import io.durablesessions.functions.publish.AppendHandler;
 import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.store.StoreSettings;
 import io.durablesessions.functions.store.TableNames;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -36,26 +37,9 @@ public final class HandlerInit {
         System.exit(0);
     }
 
-    /** {@code Services.local(...)} whatever its exact parameter list (it grows with features): by type. */
     static Services localServices(URI dynamo, URI management) {
-        try {
-            for (java.lang.reflect.Method m : Services.class.getMethods()) {
-                if (!m.getName().equals("local")) continue;
-                Class<?>[] types = m.getParameterTypes();
-                Object[] values = new Object[types.length];
-                int uris = 0;
-                for (int i = 0; i < types.length; i++) {
-                    if (types[i] == URI.class) values[i] = uris++ == 0 ? dynamo : management;
-                    else if (types[i] == TableNames.class) values[i] = TableNames.fromEnvironment(System.getenv());
-                    else if (types[i] == Clock.class) values[i] = Clock.systemUTC();
-                    else values[i] = types[i].getField("DEFAULTS").get(null);
-                }
-                return (Services) m.invoke(null, values);
-            }
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
-        throw new IllegalStateException("no Services.local");
+        return Services.local(dynamo, management, TableNames.fromEnvironment(System.getenv()), StoreSettings.DEFAULTS,
+                Services.Limits.DEFAULTS, Clock.systemUTC());
     }
 
     private static String invoke(AppendHandler handler, String connectionId, String sessionId, int seq) {
