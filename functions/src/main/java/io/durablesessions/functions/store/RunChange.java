@@ -24,7 +24,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 record RunChange(String runId, Set<RunState> requiredStates, boolean create, RunState newState,
                  SessionStore.Draft firstDraft, int firstIndex, int lastIndex, Long requiredLastSeq,
                  Long stoppedAtSeq, Long heartbeatNotAfter, String currentMessage, boolean currentMessageChanged,
-                 String fenceMessage, Set<String> messagesUsed) {
+                 String fenceMessage, Set<String> messagesUsed, String stopClaim) {
 
     static RunChange first(SessionStore.Draft d, int index) {
         Set<RunState> from = RunStateMachine.allowedFrom(d.type());
@@ -32,30 +32,34 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
         RunState next = from.isEmpty() ? RunState.RUNNING
                 : RunStateMachine.next(from.iterator().next(), d.type()).orElseThrow();
         return new RunChange(d.runId(), from, from.isEmpty(), next, d, index, index, null, null, null, null, false,
-                null, Set.of()).track(d);
+                null, Set.of(), null).track(d);
     }
 
     RunChange then(SessionStore.Draft d, int index, RunState next) {
         return new RunChange(runId, requiredStates, create, next, firstDraft, firstIndex, index, requiredLastSeq,
-                stoppedAtSeq, heartbeatNotAfter, currentMessage, currentMessageChanged, fenceMessage, messagesUsed).track(d);
+                stoppedAtSeq, heartbeatNotAfter, currentMessage, currentMessageChanged, fenceMessage, messagesUsed, stopClaim).track(d);
     }
 
-    /** A stop: only if the run is still running and has not appended since it was read. */
-    RunChange guardedStop(long lastSeq) {
+    /**
+     * A stop: only by the caller holding the run's stop claim, and only if the run is still
+     * running at the last seq it read (with the claim in place no append of the run can commit).
+     */
+    RunChange guardedStop(long lastSeq, String claim) {
         return new RunChange(runId, requiredStates, false, newState, firstDraft, firstIndex, lastIndex, lastSeq,
-                lastSeq, heartbeatNotAfter, currentMessage, currentMessageChanged, fenceMessage, messagesUsed);
+                lastSeq, heartbeatNotAfter, currentMessage, currentMessageChanged, fenceMessage, messagesUsed, claim);
     }
 
     /** The sweeper's write: only if the agent has shown no sign of life since the heartbeat it read. */
     RunChange noHeartbeatSince(long heartbeatAt) {
         return new RunChange(runId, requiredStates, false, newState, firstDraft, firstIndex, lastIndex,
-                requiredLastSeq, stoppedAtSeq, heartbeatAt, currentMessage, currentMessageChanged, fenceMessage, messagesUsed);
+                requiredLastSeq, stoppedAtSeq, heartbeatAt, currentMessage, currentMessageChanged, fenceMessage, messagesUsed,
+                stopClaim);
     }
 
     /** An interrupt: the reply {@code messageId} takes no more events. */
     RunChange fencing(String messageId) {
         return new RunChange(runId, requiredStates, false, newState, firstDraft, firstIndex, lastIndex,
-                requiredLastSeq, stoppedAtSeq, heartbeatNotAfter, null, true, messageId, messagesUsed);
+                requiredLastSeq, stoppedAtSeq, heartbeatNotAfter, null, true, messageId, messagesUsed, stopClaim);
     }
 
     EventType firstType() {
@@ -80,7 +84,8 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
             changed = true;
         }
         return new RunChange(runId, requiredStates, create, newState, firstDraft, firstIndex, lastIndex,
-                requiredLastSeq, stoppedAtSeq, heartbeatNotAfter, current, changed, fenceMessage, Set.copyOf(used));
+                requiredLastSeq, stoppedAtSeq, heartbeatNotAfter, current, changed, fenceMessage, Set.copyOf(used),
+                stopClaim);
     }
 
     TransactWriteItem toWrite(String table, String sessionId, long firstSeq, long now, StoreSettings settings) {
@@ -159,6 +164,15 @@ record RunChange(String runId, Set<RunState> requiredStates, boolean create, Run
         if (requiredLastSeq != null) {
             conditions.add("lastSeq = :expectedLast");
             values.put(":expectedLast", n(requiredLastSeq));
+        }
+        if (stopClaim != null) {
+            conditions.add("stopPending = :claim");
+            values.put(":claim", s(stopClaim));
+            remove.add("stopPending");
+            remove.add("stopPendingAt");
+        } else if (requiredStates.contains(RunState.RUNNING) && heartbeatNotAfter == null) {
+            // a stop being recorded wins over the run's own writes (see SessionStore.requestStop)
+            conditions.add("attribute_not_exists(stopPending)");
         }
         if (heartbeatNotAfter != null) {
             conditions.add("heartbeatAt <= :heartbeat");

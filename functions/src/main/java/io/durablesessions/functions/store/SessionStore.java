@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -115,20 +116,58 @@ public final class SessionStore {
      * in the same transaction that appends {@code run.stop_requested} naming the run's last seq.
      */
     public AppendResult requestStop(String sessionId, String runId, String command, String by, String reason) {
+        // 1. claim the stop: from here on no append of the run can commit, so its last seq is final
+        //    (without the claim, an agent appending in a tight loop could starve the stop forever)
+        // 2. record the stop at that seq, fenced, in one transaction that also releases the claim
+        String claim = UUID.randomUUID().toString();
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             RunRow run = run(sessionId, runId);
             if (run == null) return new RunNotFound(runId);
             if (run.state().fenced()) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
+            if (!claim.equals(run.stopPending())) {
+                boolean abandoned = run.stopPending() != null
+                        && clock.millis() - run.stopPendingAt() > STOP_CLAIM_TIMEOUT.toMillis();
+                if (run.stopPending() != null && !abandoned) {
+                    backoff(attempt); // another cancel is recording its stop; it will fence the run
+                    continue;
+                }
+                if (!claimStop(sessionId, runId, run.stopPending(), claim)) continue;
+                run = run(sessionId, runId);
+            }
             ObjectNode data = Json.object().put("command", command).put("by", by).put("stoppedAtSeq", run.lastSeq());
             if (reason != null) data.put("reason", reason);
             Draft stop = new Draft(EventType.RUN_STOP_REQUESTED, runId, by, data);
-            RunChange change = RunChange.first(stop, 0).guardedStop(run.lastSeq());
-            AppendResult r = commit(sessionId, List.of(stop), null, Map.of(runId, change));
-            // the run appended between our read and the commit: read its new last seq and try again
-            if (r instanceof InvalidTransition) continue;
+            AppendResult r = commit(sessionId, List.of(stop), null,
+                    Map.of(runId, RunChange.first(stop, 0).guardedStop(run.lastSeq(), claim)));
+            if (r instanceof InvalidTransition) continue; // the claim was taken over; read again
             return r;
         }
         return new Contention(maxAttempts);
+    }
+
+    /** A claim left by a cancel that died before recording its stop is taken over after this. */
+    static final java.time.Duration STOP_CLAIM_TIMEOUT = java.time.Duration.ofSeconds(5);
+
+    private boolean claimStop(String sessionId, String runId, String previousClaim, String claim) {
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":claim", s(claim), ":now", n(clock.millis()),
+                ":running", s(RunState.RUNNING.wire())));
+        String condition = "#state = :running AND ";
+        if (previousClaim == null) {
+            condition += "attribute_not_exists(stopPending)";
+        } else {
+            condition += "stopPending = :previous";
+            values.put(":previous", s(previousClaim));
+        }
+        String cond = condition;
+        try {
+            ddb.updateItem(u -> u.tableName(tables.sessions())
+                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(RUN_PREFIX + runId)))
+                    .updateExpression("SET stopPending = :claim, stopPendingAt = :now").conditionExpression(cond)
+                    .expressionAttributeNames(Map.of("#state", "state")).expressionAttributeValues(values));
+            return true;
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException lost) {
+            return false;
+        }
     }
 
     /**
@@ -155,7 +194,7 @@ public final class SessionStore {
             ddb.updateItem(u -> u.tableName(tables.sessions())
                     .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk)))
                     .updateExpression("SET heartbeatAt = :now")
-                    .conditionExpression("#state = :running")
+                    .conditionExpression("#state = :running AND attribute_not_exists(stopPending)")
                     .expressionAttributeNames(Map.of("#state", "state"))
                     .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()))));
             return null;
@@ -311,6 +350,10 @@ public final class SessionStore {
         RunRow run = run(sessionId, rc.runId());
         if (rc.create()) return run == null ? null : new RunExists(rc.runId());
         if (run == null) return new RunNotFound(rc.runId());
+        if (run.state() == RunState.RUNNING && run.stopPending() != null && rc.stopClaim() == null
+                && rc.requiredStates().contains(RunState.RUNNING)) {
+            return new RunFenced(rc.runId(), RunState.STOP_REQUESTED, null); // a stop is being recorded
+        }
         if (rc.requiredStates().contains(run.state())) {
             for (String m : rc.messagesUsed()) {
                 if (run.fencedMessages().contains(m)) return new MessageFenced(rc.runId(), m, null);
@@ -437,13 +480,14 @@ public final class SessionStore {
 
     public record RunRow(String runId, String agentId, String parentRunId, RunState state, long startedSeq,
                          long lastSeq, Long stoppedAtSeq, String currentMessageId, Set<String> fencedMessages,
-                         long heartbeatAt) {
+                         long heartbeatAt, String stopPending, long stopPendingAt) {
         static RunRow of(Map<String, AttributeValue> r) {
             AttributeValue fenced = r.get("fencedMessages");
             return new RunRow(Attrs.str(r, "runId"), Attrs.str(r, "agentId"), Attrs.str(r, "parentRunId"),
                     RunState.fromWire(Attrs.str(r, "state")), Attrs.num(r, "startedSeq", 0), Attrs.num(r, "lastSeq", 0),
                     Attrs.num(r, "stoppedAtSeq"), Attrs.str(r, "currentMessageId"),
-                    fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()), Attrs.num(r, "heartbeatAt", 0));
+                    fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()), Attrs.num(r, "heartbeatAt", 0),
+                    Attrs.str(r, "stopPending"), Attrs.num(r, "stopPendingAt", 0));
         }
     }
 
