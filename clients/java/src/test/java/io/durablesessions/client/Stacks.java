@@ -3,7 +3,6 @@ package io.durablesessions.client;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.SessionState;
-import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.local.LocalStack;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,13 +13,7 @@ final class Stacks {
 
     static List<Event> storedLog(LocalStack stack, String session) {
         List<Event> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = stack.services().sessions().readAfter(session, after, 1000);
-            page.events().forEach(e -> all.add(Event.fromJson(e.json())));
-            after = page.lastSeq(after);
-        } while (page.more());
+        stack.services().sessions().forEachAfter(session, 0, e -> all.add(Event.fromJson(e.json())));
         return all;
     }
 

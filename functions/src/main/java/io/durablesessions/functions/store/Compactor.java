@@ -143,15 +143,7 @@ final class Compactor {
         Map<String, AttributeValue> viewRow = store.getItem(tables.sessions(), sessionId, VIEW_SK);
         SessionState view = viewRow == null ? SessionState.EMPTY : SessionState.fromNode(Json.parseObject(Attrs.str(viewRow, "v")));
         Assembler a = Assembler.from(new SessionState(watermark, items, view.runs(), view.agents(), view.presence()));
-        int eventsRead = 0;
-        long after = watermark;
-        EventPage page;
-        do {
-            page = store.readAfter(sessionId, after, 1000);
-            for (StoredEvent se : page.events()) a.apply(Event.fromJson(se.json()));
-            eventsRead += page.events().size();
-            after = page.lastSeq(after);
-        } while (page.more());
+        int eventsRead = store.forEachAfter(sessionId, watermark, se -> a.apply(Event.fromJson(se.json())));
         return new Hydration(a.state(), items.size() + (viewRow == null ? 0 : 1), eventsRead);
     }
 

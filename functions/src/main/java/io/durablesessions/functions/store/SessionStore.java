@@ -462,6 +462,23 @@ public final class SessionStore {
         return new EventPage(out, r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty());
     }
 
+    /**
+     * Every event with seq > {@code afterSeq}, in order, page by page (the one paging loop over the
+     * log); returns how many it read.
+     */
+    public int forEachAfter(String sessionId, long afterSeq, java.util.function.Consumer<StoredEvent> consumer) {
+        int read = 0;
+        long after = afterSeq;
+        EventPage page;
+        do {
+            page = readAfter(sessionId, after, 1000);
+            page.events().forEach(consumer);
+            read += page.events().size();
+            after = page.lastSeq(after);
+        } while (page.more());
+        return read;
+    }
+
     /** The assembled state at the current head; its cost is the stored items plus uncompacted events. */
     public Hydration hydrate(String sessionId) {
         return compactor.hydrate(sessionId);

@@ -91,26 +91,12 @@ class SessionStoreContractTest {
     }
 
     static List<Event> readAll(String session) {
-        List<Event> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = store.readAfter(session, after, 500);
-            page.events().forEach(se -> all.add(Event.fromJson(se.json())));
-            after = page.lastSeq(after);
-        } while (page.more());
-        return all;
+        return rawLog(session).stream().map(Event::fromJson).toList();
     }
 
     static List<String> rawLog(String session) {
         List<String> raw = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = store.readAfter(session, after, 500);
-            page.events().forEach(se -> raw.add(se.json()));
-            after = page.lastSeq(after);
-        } while (page.more());
+        store.forEachAfter(session, 0, se -> raw.add(se.json()));
         return raw;
     }
 

@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Json;
-import io.durablesessions.functions.store.EventPage;
-import io.durablesessions.functions.store.StoredEvent;
 import io.durablesessions.local.LocalStack;
 import io.durablesessions.local.bench.BenchClient;
 import io.durablesessions.local.bench.ClientRule;
@@ -138,13 +136,7 @@ class ChaosConsistencyTest {
 
     List<String> storedLog() {
         List<String> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = stack.services().sessions().readAfter(session, after, 1000);
-            for (StoredEvent e : page.events()) all.add(e.json());
-            after = page.lastSeq(after);
-        } while (page.more());
+        stack.services().sessions().forEachAfter(session, 0, e -> all.add(e.json()));
         return all;
     }
 

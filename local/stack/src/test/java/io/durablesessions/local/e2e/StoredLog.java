@@ -1,7 +1,6 @@
 package io.durablesessions.local.e2e;
 
 import io.durablesessions.events.Event;
-import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.local.LocalStack;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,13 +11,7 @@ final class StoredLog {
 
     static List<String> raw(LocalStack stack, String session) {
         List<String> all = new ArrayList<>();
-        long after = 0;
-        EventPage page;
-        do {
-            page = stack.services().sessions().readAfter(session, after, 1000);
-            page.events().forEach(e -> all.add(e.json()));
-            after = page.lastSeq(after);
-        } while (page.more());
+        stack.services().sessions().forEachAfter(session, 0, e -> all.add(e.json()));
         return all;
     }
 
