@@ -16,6 +16,7 @@ import software.constructs.Construct;
  * clients ⇄ WebSocketApi ──routes──▶ RouteFunctions ──▶ SessionTables (events, sessions, connections)
  *                 ▲                                          │ events stream (NEW_IMAGE, INSERT only)
  *                 └──── PostToConnection ◀── FanoutFunction ◀┘ ──failed batches──▶ SQS
+ * agents, back ends ──▶ SessionHttpApi (/v1/sessions…, JWT; optionally a second one under IAM) ──▶ same tables
  * LivenessSweeper (every minute) ──▶ sessions live-runs index / events
  * ConnectAuthorizer (on by default) guards $connect; Observability watches all of it.
  * </pre>
@@ -26,6 +27,7 @@ public final class DurableSessionsStack extends Stack {
     private final RouteFunctions routes;
     private final FanoutFunction fanout;
     private final LivenessSweeper sweeper;
+    private final SessionHttpApi http;
     private final ConnectAuthorizer authorizer;
     private final Observability observability;
 
@@ -42,12 +44,17 @@ public final class DurableSessionsStack extends Stack {
                 authorizer == null ? null : authorizer.authorizer());
         this.fanout = new FanoutFunction(this, "Fanout", code, tables, api, config);
         this.sweeper = config.sweeper() ? new LivenessSweeper(this, "Sweeper", code, tables, api, config) : null;
+        this.http = config.httpApi() ? new SessionHttpApi(this, "Http", code, tables, api, config) : null;
 
         Map<String, JavaFunction> all = new LinkedHashMap<>();
         routes.byRoute().forEach((key, fn) -> all.put(RouteFunctions.constructId(key), fn));
         all.put("Fanout", fanout.function());
         if (sweeper != null) all.put("Sweeper", sweeper.function());
         if (authorizer != null) all.put("Authorizer", authorizer.function());
+        if (http != null) {
+            all.put("HttpApi", http.function());
+            if (http.authorizerFunction() != null) all.put("HttpAuthorizer", http.authorizerFunction());
+        }
         // the value of the handlers' EMF dimension "Function" (runtime/Metrics), which the dashboard reads
         all.forEach((name, fn) -> fn.function().addEnvironment(Observability.FUNCTION_ENV, name));
         this.observability = new Observability(this, "Observability", config, api, all, fanout);
@@ -57,6 +64,16 @@ public final class DurableSessionsStack extends Stack {
         CfnOutput.Builder.create(this, "ManagementEndpoint")
                 .description("API Gateway management API (@connections), the handlers' MANAGEMENT_ENDPOINT")
                 .value(api.managementEndpoint()).build();
+        if (http != null) {
+            CfnOutput.Builder.create(this, "HttpApiUrl")
+                    .description("the HTTP API for agents and back ends (Authorization: Bearer <jwt>): {url}/v1/sessions")
+                    .value(http.url()).build();
+            if (http.iamApi() != null) {
+                CfnOutput.Builder.create(this, "IamHttpApiUrl")
+                        .description("the same HTTP API under IAM (SigV4) authorization: {url}/v1/sessions")
+                        .value(http.iamApi().getApiEndpoint()).build();
+            }
+        }
         for (var e : tables.all().entrySet()) {
             TableLayout layout = e.getKey();
             CfnOutput.Builder.create(this, layout.id() + "TableName")
@@ -74,5 +91,6 @@ public final class DurableSessionsStack extends Stack {
     public FanoutFunction fanout() { return fanout; }
     public LivenessSweeper sweeper() { return sweeper; }
     public ConnectAuthorizer authorizer() { return authorizer; }
+    public SessionHttpApi http() { return http; }
     public Observability observability() { return observability; }
 }

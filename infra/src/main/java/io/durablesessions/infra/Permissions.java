@@ -40,9 +40,13 @@ import java.util.Map;
  *              | DeleteItem                            |                                             |                  |
  * fan-out      | GetItem, Query, BatchGetItem,         | UpdateItem (presence leave deadline)        | stream (below)   | POST
  *              | DeleteItem                            |                                             |                  |
- * sweeper      | -                                     | Query on index due; GetItem, UpdateItem,    | PutItem, Query   | -
- *              |                                       | PutItem, DeleteItem, BatchGetItem           |                  |
+ * sweeper      | Query, BatchWriteItem (retention erase) | Query on index due; GetItem, UpdateItem,  | PutItem, Query,  | POST
+ *              |                                       | PutItem, DeleteItem, BatchGetItem; Query,   | BatchWriteItem   |
+ *              |                                       | BatchWriteItem (retention erase)            |                  |
  * authorizer   | -                                     | -                                           | -                | -
+ * http api     | GetItem, BatchGetItem, UpdateItem,    | GetItem, UpdateItem, PutItem, BatchGetItem, | PutItem, Query,  | POST
+ *              | Query, BatchWriteItem                 | Query, DeleteItem, BatchWriteItem;          | BatchGetItem,    |
+ *              |                                       | Query on index byOwner                      | BatchWriteItem   |
  * </pre>
  *
  * Why. Every message on a WebSocket route ({@code WebSocketRoute}) first reads the caller's
@@ -66,7 +70,13 @@ import java.util.Map;
  * (a transaction of two Deletes), reads the events stream (DescribeStream, GetRecords,
  * GetShardIterator, ListStreams on the events table's stream) and sends failed batches to its SQS
  * queue (granted by {@link FanoutFunction}). The authorizer verifies tokens offline (or against the
- * issuer's JWKS over HTTPS) and calls no AWS API. Nobody calls DELETE or GET on
+ * issuer's JWKS over HTTPS) and calls no AWS API (both the {@code $connect} and the HTTP API's).
+ * The HTTP API function ({@code HttpApiHandler}) checks revocations (BatchGetItem) and a per-caller
+ * rate limit (UpdateItem) on connections, appends and controls like the routes above, reads runs
+ * (Query) and control events (BatchGetItem), lists an owner's sessions on the {@code byOwner}
+ * index, and erases a session: Query and BatchWriteItem deletes on all three tables, DeleteItem of
+ * the SESSION row last, and a {@code session_deleted} frame POSTed to each subscriber found by a
+ * Query on connections. Nobody calls DELETE or GET on
  * {@code @connections}, and nobody writes revocations (an operator does), so no function may.
  */
 public final class Permissions {
@@ -121,15 +131,34 @@ public final class Permissions {
                 .connections("POST");
     }
 
-    /** The sweeper Queries the sparse deadline index of the sessions table (no other index) and appends. */
+    /**
+     * The sweeper Queries the sparse deadline index of the sessions table (no other index), appends,
+     * and erases sessions whose retention ran out.
+     */
     public static DataAccess sweeper() {
-        return DataAccess.none()
+        return erase(DataAccess.none())
                 .table(SESSIONS, "GetItem", "UpdateItem", "PutItem", "DeleteItem", "BatchGetItem")
                 .table(EVENTS, "PutItem", "Query")
                 .index(SESSIONS, io.durablesessions.functions.store.Attrs.DUE_INDEX, "Query");
     }
 
-    /** {@code ConnectAuthorizer} makes no AWS call: nothing beyond its log group. */
+    /** {@code SessionCatalog.erase} and the notice to the session's subscribers before it. */
+    private static DataAccess erase(DataAccess access) {
+        return access.table(CONNECTIONS, "Query", "BatchWriteItem")
+                .table(SESSIONS, "Query", "BatchWriteItem", "DeleteItem")
+                .table(EVENTS, "Query", "BatchWriteItem")
+                .connections("POST");
+    }
+
+    /** {@code HttpApiHandler}: every endpoint of the HTTP API. */
+    public static DataAccess httpApi() {
+        return erase(appendLike())
+                .table(SESSIONS, "Query")
+                .table(EVENTS, "BatchGetItem")
+                .index(SESSIONS, io.durablesessions.functions.store.Attrs.OWNER_INDEX, "Query");
+    }
+
+    /** {@code ConnectAuthorizer} and {@code HttpAuthorizer} make no AWS call: nothing beyond their log groups. */
     public static DataAccess authorizer() {
         return DataAccess.none();
     }

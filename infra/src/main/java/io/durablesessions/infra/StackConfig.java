@@ -27,11 +27,17 @@ import software.constructs.Node;
  * @param alarmTopicArn      SNS topic that alarms notify (optional)
  * @param nag                apply cdk-nag AwsSolutions checks when synthesizing the app
  * @param limits             the handlers' rate limit and deadlines (env of every function that uses the store)
+ * @param httpApi            the HTTP API for agents and back ends ({@code /v1/sessions…}; on by default), its
+ *                           routes guarded by the same JWTs through a Lambda authorizer (when {@code authorizer})
+ * @param iamPrincipals      when set (JSON, see {@code IamPrincipals}), a second HTTP API with the same routes
+ *                           under IAM (SigV4) authorization, for AWS-hosted agents; the JSON gives each caller
+ *                           ARN a subject, role and grants
  */
 public record StackConfig(String stackName, String stageName, int logRetentionDays, boolean authorizer,
                           String authorizerIdentity, Jwt jwt, boolean snapStart, boolean sweeper,
                           String tableNamePrefix, boolean accessLogs, int iteratorAgeAlarmMs,
-                          Optional<String> alarmTopicArn, boolean nag, HandlerLimits limits) {
+                          Optional<String> alarmTopicArn, boolean nag, HandlerLimits limits, boolean httpApi,
+                          String iamPrincipals) {
 
     public static final String IDENTITY_QUERYSTRING = "querystring";
     public static final String IDENTITY_PROTOCOL = "protocol";
@@ -123,6 +129,17 @@ public record StackConfig(String stackName, String stageName, int logRetentionDa
                     + IDENTITY_PROTOCOL + "': " + authorizerIdentity);
         }
         retention(logRetentionDays); // fail early on a value CloudWatch Logs does not offer
+        iamPrincipals = iamPrincipals == null ? "" : iamPrincipals.trim();
+        if (!iamPrincipals.isEmpty()) {
+            if (!httpApi) throw new IllegalArgumentException("context 'iamPrincipals' needs the HTTP API (httpApi=true)");
+            // the same parser the function runs at cold start: a bad table fails the synth, not the first request
+            io.durablesessions.functions.auth.IamPrincipals.parse(iamPrincipals);
+        }
+    }
+
+    /** The IAM-authorized HTTP API is deployed only when the operator mapped at least one caller. */
+    public boolean iamHttpApi() {
+        return !iamPrincipals.isEmpty();
     }
 
     /**
@@ -131,7 +148,7 @@ public record StackConfig(String stackName, String stageName, int logRetentionDa
      */
     public static StackConfig defaults() {
         return new StackConfig("DurableSessions", "prod", 30, true, IDENTITY_QUERYSTRING, Jwt.NONE, true, true, "",
-                true, 60_000, Optional.empty(), true, HandlerLimits.DEFAULTS);
+                true, 60_000, Optional.empty(), true, HandlerLimits.DEFAULTS, true, "");
     }
 
     /** Checks what a synth needs beyond well-formed values: with the authorizer on, a usable JWT setup. */
@@ -141,27 +158,37 @@ public record StackConfig(String stackName, String stageName, int logRetentionDa
 
     public StackConfig withAuthorizer(boolean on) {
         return new StackConfig(stackName, stageName, logRetentionDays, on, authorizerIdentity, jwt, snapStart, sweeper,
-                tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits);
+                tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits, httpApi, iamPrincipals);
     }
 
     public StackConfig withAuthorizerIdentity(String identity) {
         return new StackConfig(stackName, stageName, logRetentionDays, authorizer, identity, jwt, snapStart, sweeper,
-                tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits);
+                tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits, httpApi, iamPrincipals);
     }
 
     public StackConfig withJwt(Jwt j) {
         return new StackConfig(stackName, stageName, logRetentionDays, authorizer, authorizerIdentity, j, snapStart,
-                sweeper, tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits);
+                sweeper, tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits, httpApi, iamPrincipals);
     }
 
     public StackConfig withSweeper(boolean on) {
         return new StackConfig(stackName, stageName, logRetentionDays, authorizer, authorizerIdentity, jwt, snapStart, on,
-                tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits);
+                tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits, httpApi, iamPrincipals);
+    }
+
+    public StackConfig withHttpApi(boolean on) {
+        return new StackConfig(stackName, stageName, logRetentionDays, authorizer, authorizerIdentity, jwt, snapStart,
+                sweeper, tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits, on, iamPrincipals);
+    }
+
+    public StackConfig withIamPrincipals(String json) {
+        return new StackConfig(stackName, stageName, logRetentionDays, authorizer, authorizerIdentity, jwt, snapStart,
+                sweeper, tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, limits, httpApi, json);
     }
 
     public StackConfig withLimits(HandlerLimits l) {
         return new StackConfig(stackName, stageName, logRetentionDays, authorizer, authorizerIdentity, jwt, snapStart,
-                sweeper, tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, l);
+                sweeper, tableNamePrefix, accessLogs, iteratorAgeAlarmMs, alarmTopicArn, nag, l, httpApi, iamPrincipals);
     }
 
     /** Reads every setting from CDK context, falling back to {@link #defaults()}. */
@@ -186,7 +213,9 @@ public record StackConfig(String stackName, String stageName, int logRetentionDa
                 new HandlerLimits(integer(node, "rateLimitPerSecond", l.rateLimitPerSecond()),
                         integer(node, "livenessTimeoutSeconds", l.livenessTimeoutSeconds()),
                         integer(node, "stopAckTimeoutSeconds", l.stopAckTimeoutSeconds()),
-                        integer(node, "presenceGraceSeconds", l.presenceGraceSeconds())));
+                        integer(node, "presenceGraceSeconds", l.presenceGraceSeconds())),
+                bool(node, "httpApi", d.httpApi()),
+                str(node, "iamPrincipals", d.iamPrincipals()));
     }
 
     public RetentionDays retention() {

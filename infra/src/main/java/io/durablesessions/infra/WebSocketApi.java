@@ -1,12 +1,8 @@
 package io.durablesessions.infra;
 
 import io.durablesessions.functions.gateway.Routes;
-import java.util.List;
 import software.amazon.awscdk.Aws;
-import software.amazon.awscdk.RemovalPolicy;
-import software.amazon.awscdk.services.apigateway.AccessLogFormat;
 import software.amazon.awscdk.services.apigatewayv2.IWebSocketRouteAuthorizer;
-import software.amazon.awscdk.services.apigatewayv2.LogGroupLogDestination;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketApiProps;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketRoute;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketRouteOptions;
@@ -14,9 +10,6 @@ import software.amazon.awscdk.services.apigatewayv2.WebSocketStage;
 import software.amazon.awscdk.services.lambda.IFunction;
 import software.amazon.awscdk.aws_apigatewayv2_integrations.WebSocketLambdaIntegration;
 import software.amazon.awscdk.aws_apigatewayv2_integrations.WebSocketLambdaIntegrationProps;
-import software.amazon.awscdk.services.logs.LogGroup;
-import io.github.cdklabs.cdknag.NagPackSuppression;
-import io.github.cdklabs.cdknag.NagSuppressions;
 import software.constructs.Construct;
 
 /**
@@ -46,33 +39,13 @@ public final class WebSocketApi extends Construct {
                 .webSocketApi(api)
                 .stageName(stageName)
                 .autoDeploy(true);
-        if (config.accessLogs()) {
-            LogGroup accessLogs = LogGroup.Builder.create(this, "AccessLogs")
-                    .retention(config.retention())
-                    .removalPolicy(RemovalPolicy.DESTROY)
-                    .build();
-            stageBuilder.accessLogSettings(new software.amazon.awscdk.services.apigatewayv2.IAccessLogSettings() {
-                @Override
-                public software.amazon.awscdk.services.apigatewayv2.IAccessLogDestination getDestination() {
-                    return new LogGroupLogDestination(accessLogs);
-                }
-
-                @Override
-                public AccessLogFormat getFormat() {
-                    return AccessLogFormat.custom("{\"requestId\":\"$context.requestId\","
-                            + "\"connectionId\":\"$context.connectionId\",\"eventType\":\"$context.eventType\","
-                            + "\"routeKey\":\"$context.routeKey\",\"status\":\"$context.status\","
-                            + "\"integrationError\":\"$context.integrationErrorMessage\","
-                            + "\"authorizerError\":\"$context.authorizer.error\","
-                            + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
-                }
-            });
-        } else {
-            NagSuppressions.addResourceSuppressions(this, List.of(NagPackSuppression.builder().id("AwsSolutions-APIG1")
-                    .reason("access logs switched off for this deployment with -c accessLogs=false (accounts without "
-                            + "the API Gateway CloudWatch Logs role); Lambda logs still record every request")
-                    .build()), true);
-        }
+        var accessLogs = AccessLogs.of(this, this, config, "{\"requestId\":\"$context.requestId\","
+                + "\"connectionId\":\"$context.connectionId\",\"eventType\":\"$context.eventType\","
+                + "\"routeKey\":\"$context.routeKey\",\"status\":\"$context.status\","
+                + "\"integrationError\":\"$context.integrationErrorMessage\","
+                + "\"authorizerError\":\"$context.authorizer.error\","
+                + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
+        if (accessLogs != null) stageBuilder.accessLogSettings(accessLogs);
         this.stage = stageBuilder.build();
     }
 

@@ -17,7 +17,8 @@ class ConnectAuthorizerTest {
         assertThat(ConnectAuthorizer.HANDLER)
                 .isEqualTo("io.durablesessions.functions.auth.ConnectAuthorizer::handleRequest");
         var r = Synth.of(Synth.config());
-        var authorizers = r.ofType("AWS::ApiGatewayV2::Authorizer");
+        // the WebSocket API's (the HTTP API's own is under Http…, see SessionHttpApiTest)
+        var authorizers = DurableSessionsStackTest.webSocketOnly(r.ofType("AWS::ApiGatewayV2::Authorizer"));
         assertThat(authorizers).hasSize(1);
         var a = Synth.Result.props(authorizers.values().iterator().next());
         assertThat(a.get("AuthorizerType")).isEqualTo("REQUEST");
@@ -28,8 +29,8 @@ class ConnectAuthorizerTest {
         assertThat(connect.get("AuthorizationType")).isEqualTo("CUSTOM");
         assertThat(String.valueOf(connect.get("AuthorizerId"))).contains(authorizers.keySet().iterator().next());
         // only $connect: WebSocket APIs authorize at the handshake
-        assertThat(r.ofType("AWS::ApiGatewayV2::Route").values().stream().map(Synth.Result::props)
-                .filter(p -> "CUSTOM".equals(p.get("AuthorizationType")))).hasSize(1);
+        assertThat(DurableSessionsStackTest.webSocketOnly(r.ofType("AWS::ApiGatewayV2::Route")).values().stream()
+                .map(Synth.Result::props).filter(p -> "CUSTOM".equals(p.get("AuthorizationType")))).hasSize(1);
 
         var fn = authorizerFunction(r);
         // exactly what AuthConfig.fromEnvironment reads (an empty JWT_* variable would count as configured)
@@ -86,7 +87,8 @@ class ConnectAuthorizerTest {
     @Test
     void browsersMayCarryTheTokenInTheSubprotocolHeader() {
         var r = Synth.of(Synth.config().withAuthorizerIdentity(StackConfig.IDENTITY_PROTOCOL));
-        var a = Synth.Result.props(r.ofType("AWS::ApiGatewayV2::Authorizer").values().iterator().next());
+        var a = Synth.Result.props(DurableSessionsStackTest.webSocketOnly(r.ofType("AWS::ApiGatewayV2::Authorizer"))
+                .values().iterator().next());
         assertThat(a.get("IdentitySource")).isEqualTo(List.of(ConnectAuthorizer.PROTOCOL_SOURCE));
     }
 

@@ -89,8 +89,9 @@ class DurableSessionsStackTest {
         r.template().hasResourceProperties("AWS::ApiGatewayV2::Api", Map.of(
                 "ProtocolType", "WEBSOCKET", "RouteSelectionExpression", Routes.SELECTION_EXPRESSION));
         r.template().hasResourceProperties("AWS::ApiGatewayV2::Stage", Map.of("StageName", "prod", "AutoDeploy", true));
-        var routes = r.ofType("AWS::ApiGatewayV2::Route");
-        var integrations = r.ofType("AWS::ApiGatewayV2::Integration");
+        // the WebSocket API's own routes (the HTTP API's live under Http*, see SessionHttpApiTest)
+        var routes = webSocketOnly(r.ofType("AWS::ApiGatewayV2::Route"));
+        var integrations = webSocketOnly(r.ofType("AWS::ApiGatewayV2::Integration"));
         assertThat(routes).hasSize(Routes.ALL.size());
         assertThat(integrations).hasSize(Routes.ALL.size());
         for (Routes.Route route : Routes.ALL) {
@@ -119,7 +120,7 @@ class DurableSessionsStackTest {
     @Test
     void everyFunctionIsJava21OnArmWithJsonLogsAndItsTables() {
         var functions = r.ofType("AWS::Lambda::Function");
-        // one per route, the fan-out, the sweeper and the $connect authorizer
+        // one per route, the fan-out, the sweeper, the $connect authorizer, the HTTP API and its authorizer
         assertThat(functions).hasSize(FUNCTIONS);
         for (var f : functions.values()) {
             var p = Synth.Result.props(f);
@@ -130,6 +131,7 @@ class DurableSessionsStackTest {
             var env = (Map<String, Object>) ((Map<String, Object>) p.get("Environment")).get("Variables");
             assertThat(env).containsKey(Observability.FUNCTION_ENV);
             if (ConnectAuthorizer.HANDLER.equals(p.get("Handler"))) continue; // no store: see ConnectAuthorizerTest
+            if (SessionHttpApi.AUTHORIZER_HANDLER.equals(p.get("Handler"))) continue; // no store either
             // the handlers' limits and deadlines (Services.Limits, StoreSettings), from context
             assertThat(env).containsEntry("RATE_LIMIT_PER_SECOND", "500").containsEntry("LIVENESS_TIMEOUT_SECONDS", "30")
                     .containsEntry("STOP_ACK_TIMEOUT_SECONDS", "10").containsEntry("PRESENCE_GRACE_SECONDS", "5");
@@ -139,11 +141,13 @@ class DurableSessionsStackTest {
         }
         var handlers = functions.values().stream().map(f -> Synth.Result.props(f).get("Handler")).toList();
         for (Routes.Route route : Routes.ALL) assertThat(handlers).contains(route.lambdaHandler());
-        assertThat(handlers).contains(FanoutFunction.HANDLER, LivenessSweeper.HANDLER, ConnectAuthorizer.HANDLER);
+        assertThat(handlers).contains(FanoutFunction.HANDLER, LivenessSweeper.HANDLER, ConnectAuthorizer.HANDLER,
+                SessionHttpApi.HANDLER, SessionHttpApi.AUTHORIZER_HANDLER);
         // the EMF dimension value of each function is the name the dashboard uses
         assertThat(env(FanoutFunction.HANDLER).get(Observability.FUNCTION_ENV)).isEqualTo("Fanout");
         assertThat(env(route(AppendHandler.class)).get(Observability.FUNCTION_ENV)).isEqualTo("Append");
         assertThat(env(ConnectAuthorizer.HANDLER).get(Observability.FUNCTION_ENV)).isEqualTo("Authorizer");
+        assertThat(env(SessionHttpApi.HANDLER).get(Observability.FUNCTION_ENV)).isEqualTo("HttpApi");
     }
 
     @Test
@@ -173,8 +177,8 @@ class DurableSessionsStackTest {
     @Test
     void everyFunctionHasItsOwnLogGroupWithRetention() {
         var groups = r.ofType("AWS::Logs::LogGroup");
-        // one per function, plus the API access logs
-        assertThat(groups).hasSize(FUNCTIONS + 1);
+        // one per function, plus the access logs of the WebSocket API and of the HTTP API
+        assertThat(groups).hasSize(FUNCTIONS + 2);
         assertThat(groups.values()).allSatisfy(g -> assertThat(Synth.Result.props(g).get("RetentionInDays")).isEqualTo(30));
     }
 
@@ -273,12 +277,24 @@ class DurableSessionsStackTest {
                 "stream:Events", ddb("DescribeStream", "GetRecords", "GetShardIterator"),
                 "streams:Events", ddb("ListStreams"),
                 "sqs", Set.of("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")));
+        // deadlines, and erasing a session whose retention ran out (rows of all three tables, a notice to subscribers)
         Map<String, Set<String>> sweeper = new HashMap<>(Map.of(
-                sTable, ddb("GetItem", "UpdateItem", "PutItem", "DeleteItem", "BatchGetItem"),
-                eTable, ddb("PutItem", "Query")));
+                cTable, ddb("Query", "BatchWriteItem"),
+                sTable, ddb("GetItem", "UpdateItem", "PutItem", "DeleteItem", "BatchGetItem", "Query", "BatchWriteItem"),
+                eTable, ddb("PutItem", "Query", "BatchWriteItem"),
+                "execute-api:POST", Set.of("execute-api:ManageConnections")));
         // the deadline index only: the owner index (HTTP API listing) is none of the sweeper's business
         sweeper.put("index:Sessions/" + io.durablesessions.functions.store.Attrs.DUE_INDEX, ddb("Query"));
         expected.put(LivenessSweeper.HANDLER, sweeper);
+        // every HTTP endpoint: checks (revocation, rate limit), append/control, reads, owner listing, erase
+        Map<String, Set<String>> http = new HashMap<>(Map.of(
+                cTable, ddb("GetItem", "BatchGetItem", "UpdateItem", "Query", "BatchWriteItem"),
+                sTable, ddb("GetItem", "UpdateItem", "PutItem", "BatchGetItem", "Query", "DeleteItem", "BatchWriteItem"),
+                eTable, ddb("PutItem", "Query", "BatchGetItem", "BatchWriteItem"),
+                "execute-api:POST", Set.of("execute-api:ManageConnections")));
+        http.put("index:Sessions/" + io.durablesessions.functions.store.Attrs.OWNER_INDEX, ddb("Query"));
+        expected.put(SessionHttpApi.HANDLER, http);
+        expected.put(SessionHttpApi.AUTHORIZER_HANDLER, Map.of());
 
         assertThat(expected.keySet()).hasSize(FUNCTIONS);
         for (var e : expected.entrySet()) {
@@ -334,7 +350,8 @@ class DurableSessionsStackTest {
     void outputsNameTheUrlsAndTables() {
         @SuppressWarnings("unchecked")
         var outputs = (Map<String, Map<String, Object>>) r.json().get("Outputs");
-        assertThat(outputs).containsKeys("WebSocketUrl", "ManagementEndpoint", "FailedBatchesQueueUrl");
+        assertThat(outputs).containsKeys("WebSocketUrl", "ManagementEndpoint", "FailedBatchesQueueUrl", "HttpApiUrl");
+        assertThat(outputs).doesNotContainKey("IamHttpApiUrl"); // only with -c iamPrincipals
         for (TableLayout layout : TableLayout.ALL) assertThat(outputs).containsKey(layout.id() + "TableName");
         assertThat(String.valueOf(outputs.get("WebSocketUrl").get("Value"))).contains("wss://").contains("/prod");
         assertThat(String.valueOf(outputs.get("ManagementEndpoint").get("Value"))).contains("https://").contains("/prod");
@@ -342,8 +359,17 @@ class DurableSessionsStackTest {
 
     // ------------------------------------------------------------------ helpers
 
-    /** One per route, the fan-out, the sweeper and the authorizer. */
-    static final int FUNCTIONS = Routes.ALL.size() + 3;
+    /** One per route, the fan-out, the sweeper, the $connect authorizer, the HTTP API and its authorizer. */
+    static final int FUNCTIONS = Routes.ALL.size() + 5;
+
+    /** Resources of the WebSocket API (construct path WebSocket/… or Routes/…), not of the HTTP API (Http/…). */
+    static Map<String, Map<String, Object>> webSocketOnly(Map<String, Map<String, Object>> resources) {
+        Map<String, Map<String, Object>> out = new java.util.LinkedHashMap<>();
+        resources.forEach((id, res) -> {
+            if (!id.startsWith("Http")) out.put(id, res);
+        });
+        return out;
+    }
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> env(String handler) {
@@ -366,6 +392,10 @@ class DurableSessionsStackTest {
     }
 
     static Map.Entry<String, Map<String, Object>> functionEntry(String handler) {
+        return functionEntryIn(r, handler);
+    }
+
+    static Map.Entry<String, Map<String, Object>> functionEntryIn(Synth.Result r, String handler) {
         var matches = r.ofType("AWS::Lambda::Function").entrySet().stream()
                 .filter(e -> handler.equals(Synth.Result.props(e.getValue()).get("Handler"))).toList();
         assertThat(matches).as("functions with handler " + handler).hasSize(1);
@@ -376,9 +406,17 @@ class DurableSessionsStackTest {
         return Synth.Result.props(functionEntry(handler).getValue());
     }
 
+    static Map<String, Object> functionIn(Synth.Result r, String handler) {
+        return Synth.Result.props(functionEntryIn(r, handler).getValue());
+    }
+
     /** Logical id of the alias of the function with this handler. */
     static String aliasOf(String handler) {
-        String fn = functionEntry(handler).getKey();
+        return aliasOfIn(r, handler);
+    }
+
+    static String aliasOfIn(Synth.Result r, String handler) {
+        String fn = functionEntryIn(r, handler).getKey();
         return r.ofType("AWS::Lambda::Alias").entrySet().stream()
                 .filter(e -> String.valueOf(Synth.Result.props(e.getValue()).get("FunctionName")).contains(fn))
                 .map(Map.Entry::getKey).findFirst().orElseThrow();

@@ -34,6 +34,12 @@ class NagTest {
         assertThat(Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).isEmpty();
     }
 
+    @Test
+    void stackWithTheIamHttpApiPassesToo() {
+        var r = Synth.synth(Synth.config().withIamPrincipals(SessionHttpApiTest.IAM), true);
+        assertThat(Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).isEmpty();
+    }
+
     /** Control: the same check does report a violation, so an empty result above means something. */
     @Test
     void theCheckSeesViolations() {

@@ -8,11 +8,17 @@ import java.util.List;
 
 /**
  * A verified caller: the token's subject, its role ({@code agent}, {@code client},
- * {@code viewer}), its grants, and the token id and issue time (for revocation).
+ * {@code viewer}), its grants, the token id and issue time (for revocation) and its expiry
+ * ({@code 0}: none, e.g. an IAM caller), which a cached authorizer verdict must not outlive.
  */
-public record Principal(String subject, String role, List<Grant> grants, String tokenId, long issuedAtSeconds) {
+public record Principal(String subject, String role, List<Grant> grants, String tokenId, long issuedAtSeconds,
+                        long expiresAtSeconds) {
     public Principal {
         grants = List.copyOf(grants);
+    }
+
+    public boolean isExpired(long nowSeconds) {
+        return expiresAtSeconds > 0 && nowSeconds >= expiresAtSeconds;
     }
 
     public boolean can(Capability capability, String sessionId) {
@@ -26,7 +32,8 @@ public record Principal(String subject, String role, List<Grant> grants, String 
 
     public String toJson() {
         ObjectNode n = Json.object().put("sub", subject).put("role", role).put("jti", tokenId)
-                .put("iat", issuedAtSeconds);
+                .put("iat", issuedAtSeconds)
+                .put("exp", expiresAtSeconds);
         var gs = n.putArray("grants");
         grants.forEach(g -> gs.add(g.toNode()));
         return Json.write(n);
@@ -37,6 +44,6 @@ public record Principal(String subject, String role, List<Grant> grants, String 
         List<Grant> grants = new ArrayList<>();
         for (JsonNode g : n.path("grants")) grants.add(Grant.fromNode(g));
         return new Principal(n.path("sub").asText(), n.path("role").asText(), grants,
-                n.hasNonNull("jti") ? n.get("jti").asText() : null, n.path("iat").asLong());
+                n.hasNonNull("jti") ? n.get("jti").asText() : null, n.path("iat").asLong(), n.path("exp").asLong());
     }
 }

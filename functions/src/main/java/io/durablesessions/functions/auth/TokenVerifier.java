@@ -108,7 +108,8 @@ public final class TokenVerifier {
                 grants.add(Grant.fromNode(Json.MAPPER.valueToTree(map)));
             }
             long iat = claims.getIssueTime() == null ? 0 : claims.getIssueTime().getTime() / 1000;
-            return new Principal(subject, role, grants, claims.getJWTID(), iat);
+            long exp = claims.getExpirationTime() == null ? 0 : claims.getExpirationTime().getTime() / 1000;
+            return new Principal(subject, role, grants, claims.getJWTID(), iat, exp);
         } catch (ParseException | IllegalArgumentException | ClassCastException e) {
             throw new InvalidToken("malformed claims");
         }

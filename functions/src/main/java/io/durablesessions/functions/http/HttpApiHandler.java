@@ -9,6 +9,8 @@ import io.durablesessions.events.Ids;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.ProtocolException;
 import io.durablesessions.functions.auth.AuthConfig;
+import io.durablesessions.functions.auth.HttpAuthorizer;
+import io.durablesessions.functions.auth.IamPrincipals;
 import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.auth.TokenVerifier;
 import io.durablesessions.functions.runtime.Metrics;
@@ -22,23 +24,32 @@ import java.util.logging.Logger;
 
 /**
  * The HTTP API for agents and back ends (API Gateway HTTP API, payload format 2.0). Thin: find
- * the route, verify the bearer token, hand over to {@link SessionApi}; every refusal becomes
+ * the route, establish the caller, hand over to {@link SessionApi}; every refusal becomes
  * {@code application/problem+json} here, in one place.
+ *
+ * <p>Who the caller is comes from what API Gateway verified: the {@link HttpAuthorizer}'s
+ * principal (JWT routes), or the SigV4 caller's ARN mapped by {@link IamPrincipals} (IAM routes).
+ * A request that arrives with neither (an API deployed without an authorizer) has its bearer
+ * token verified here, so no configuration lets an unverified caller through.
  */
 public final class HttpApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private static final Logger LOG = Logger.getLogger(HttpApiHandler.class.getName());
 
     private final Services services;
     private final TokenVerifier verifier;
+    private final IamPrincipals iamPrincipals;
     private final SessionApi api;
 
     public HttpApiHandler() {
-        this(Services.fromEnvironment(), new TokenVerifier(AuthConfig.fromEnvironment(System.getenv())));
+        this(Services.fromEnvironment(), verifierFromEnvironment(System.getenv()),
+                IamPrincipals.fromEnvironment(System.getenv()));
     }
 
-    public HttpApiHandler(Services services, TokenVerifier verifier) {
+    /** @param verifier null when this API verifies no bearer tokens itself (IAM only, or no key configured) */
+    public HttpApiHandler(Services services, TokenVerifier verifier, IamPrincipals iamPrincipals) {
         this.services = services;
         this.verifier = verifier;
+        this.iamPrincipals = iamPrincipals;
         this.api = new SessionApi(services);
     }
 
@@ -58,7 +69,7 @@ public final class HttpApiHandler implements RequestHandler<APIGatewayV2HTTPEven
 
     private HttpReply serve(APIGatewayV2HTTPEvent event) {
         HttpRoutes.Match match = route(event);
-        Principal who = authenticate(event.getHeaders());
+        Principal who = admit(caller(event));
         Map<String, String> path = match.pathParameters();
         Map<String, String> query = event.getQueryStringParameters() == null ? Map.of() : event.getQueryStringParameters();
         String sessionId = path.containsKey("sessionId") ? Ids.requireId("sessionId", path.get("sessionId")) : null;
@@ -94,19 +105,37 @@ public final class HttpApiHandler implements RequestHandler<APIGatewayV2HTTPEven
         };
     }
 
-    private Principal authenticate(Map<String, String> headers) {
-        String auth = header(headers, "authorization");
-        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw ApiProblem.of(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>");
+    /** The caller as API Gateway's authorizer established it, else as the bearer token proves it. */
+    private Principal caller(APIGatewayV2HTTPEvent event) {
+        var authorizer = event.getRequestContext() == null ? null : event.getRequestContext().getAuthorizer();
+        if (authorizer != null && authorizer.getLambda() != null
+                && authorizer.getLambda().get(HttpAuthorizer.CONTEXT_PRINCIPAL) instanceof String json) {
+            return Principal.fromJson(json);
         }
-        Principal who;
+        if (authorizer != null && authorizer.getIam() != null) {
+            Principal p = iamPrincipals.principalOf(authorizer.getIam().getUserArn());
+            if (p == null) {
+                LOG.info("IAM caller without grants: " + authorizer.getIam().getUserArn());
+                throw ApiProblem.of(ErrorCode.FORBIDDEN,
+                        "this IAM principal has no grants (see IAM_PRINCIPALS / context iamPrincipals)");
+            }
+            return p;
+        }
+        String token = HttpAuthorizer.bearer(event.getHeaders());
+        if (verifier == null) throw ApiProblem.of(ErrorCode.UNAUTHORIZED, "this deployment verifies no bearer tokens");
+        if (token == null) throw ApiProblem.of(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>");
         try {
-            who = verifier.verify(auth.substring(7).trim());
+            return verifier.verify(token);
         } catch (TokenVerifier.InvalidToken e) {
             LOG.info("HTTP request refused: " + e.getMessage()); // the reason, never the token
             Metrics.count("AuthRefusals", 1);
             throw ApiProblem.of(ErrorCode.UNAUTHORIZED, "invalid token");
         }
+    }
+
+    /** Per request, whatever verified the caller: expiry (a cached verdict), revocation, rate limit. */
+    private Principal admit(Principal who) {
+        if (who.isExpired(services.clock().millis() / 1000)) throw ApiProblem.of(ErrorCode.UNAUTHORIZED, "the token expired");
         if (services.revocations().isRevoked(who)) throw ApiProblem.of(ErrorCode.UNAUTHORIZED, "the token was revoked");
         int limit = services.limits().messagesPerSecond();
         if (!services.connections().admit("http:" + who.subject(), limit)) {
@@ -114,6 +143,13 @@ public final class HttpApiHandler implements RequestHandler<APIGatewayV2HTTPEven
                     Json.object().put("retryAfterMs", 1000));
         }
         return who;
+    }
+
+    /** A deployment without a token key (IAM only, or the authorizer switched off) verifies no tokens. */
+    private static TokenVerifier verifierFromEnvironment(Map<String, String> env) {
+        boolean keyed = env.get("JWT_HS256_SECRET") != null || env.get("JWT_JWKS_URL") != null
+                || env.get("JWT_PUBLIC_KEY_PEM") != null;
+        return keyed ? new TokenVerifier(AuthConfig.fromEnvironment(env)) : null;
     }
 
     private static String body(APIGatewayV2HTTPEvent event) {

@@ -24,9 +24,9 @@ import io.durablesessions.functions.auth.Capability;
 import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.control.Controller;
 import io.durablesessions.functions.publish.Publisher;
+import io.durablesessions.functions.retention.SessionEraser;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
-import io.durablesessions.functions.store.ConnectionStore.Subscriber;
 import io.durablesessions.functions.store.EventPage;
 import io.durablesessions.functions.store.Hydration;
 import io.durablesessions.functions.store.SessionCatalog;
@@ -63,12 +63,14 @@ public final class SessionApi {
 
     private final Services services;
     private final SessionCatalog catalog;
+    private final SessionEraser eraser;
     private final Publisher publisher;
     private final Controller controller;
 
     public SessionApi(Services services) {
         this.services = services;
         this.catalog = new SessionCatalog(services.dynamo(), services.tables(), services.clock());
+        this.eraser = new SessionEraser(services);
         this.publisher = new Publisher(services);
         this.controller = new Controller(services);
     }
@@ -138,17 +140,12 @@ public final class SessionApi {
         Authorization.check(new Append(null, sessionId, null, null, List.of()), who);
         Authorization.check(new Control(null, sessionId, "-", ClientMessage.ControlCommand.CANCEL, null, null), who);
         existing(sessionId);
-        String frame = Json.write(Json.object().put("type", "session_deleted").put("sessionId", sessionId));
-        int notified = 0;
-        for (Subscriber s : services.connections().subscribers(sessionId)) {
-            services.sender().post(s.connectionId(), frame);
-            notified++;
-        }
-        SessionCatalog.Erased erased = catalog.erase(sessionId);
+        SessionEraser.Result result = eraser.erase(sessionId);
+        SessionCatalog.Erased erased = result.erased();
         ObjectNode out = Json.object().put("sessionId", sessionId).put("deleted", true);
         out.putObject("removed").put("events", erased.events()).put("sessionRows", erased.sessionRows())
                 .put("subscriptionRows", erased.subscriptionRows());
-        out.put("notified", notified);
+        out.put("notified", result.notified());
         return HttpReply.json(200, Json.write(out));
     }
 

@@ -3,8 +3,10 @@ package io.durablesessions.functions.liveness;
 import static io.durablesessions.functions.store.Attrs.n;
 import static io.durablesessions.functions.store.Attrs.s;
 
+import io.durablesessions.functions.retention.SessionEraser;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.Attrs;
+import io.durablesessions.functions.store.SessionStore;
 import io.durablesessions.functions.store.TableNames;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -15,8 +17,9 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 /**
  * Acts on every deadline that has passed, found with one Query per shard of the sparse due
  * index (never a Scan): a run whose agent stopped heartbeating is failed, a stop nobody
- * acknowledged becomes stopped, a member whose grace period ran out has left. Each write is
- * conditioned on the deadline it read, so a heartbeat or a reconnect that arrives first wins.
+ * acknowledged becomes stopped, a member whose grace period ran out has left, a session whose
+ * retention ran out is erased. Each write is conditioned on the deadline it read, so a heartbeat
+ * or a reconnect that arrives first wins.
  */
 public final class Sweeper {
     private static final Logger LOG = Logger.getLogger(Sweeper.class.getName());
@@ -24,11 +27,13 @@ public final class Sweeper {
     private final Services services;
     private final DynamoDbClient ddb;
     private final TableNames tables;
+    private final SessionEraser eraser;
 
     public Sweeper(Services services) {
         this.services = services;
         this.ddb = services.dynamo();
         this.tables = services.tables();
+        this.eraser = new SessionEraser(services);
     }
 
     /** Returns how many deadlines it acted on. */
@@ -69,6 +74,9 @@ public final class Sweeper {
         if (sk.startsWith("PRESENCE#")) {
             return services.presence().expire(sessionId, sk.substring("PRESENCE#".length()), dueAt)
                     instanceof io.durablesessions.events.AppendResult.Appended ? 1 : 0;
+        }
+        if (sk.equals(SessionStore.SESSION_SK)) {
+            return eraser.eraseIfExpired(sessionId) ? 1 : 0;
         }
         return 0;
     }

@@ -27,6 +27,8 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  */
 public final class SessionCatalog {
     private static final int BATCH = 25;
+    /** SESSION row: epoch seconds after which the sweeper erases the session (its retention). */
+    static final String RETAIN_UNTIL = "retainUntil";
 
     private final DynamoDbClient ddb;
     private final TableNames tables;
@@ -43,7 +45,7 @@ public final class SessionCatalog {
                               Long expiresAt, long head) {
         static SessionInfo of(Map<String, AttributeValue> r) {
             return new SessionInfo(Attrs.str(r, Attrs.SESSION_ID), Attrs.str(r, Attrs.OWNER), Attrs.str(r, "title"),
-                    Attrs.str(r, "metadata"), Attrs.num(r, Attrs.CREATED_AT), Attrs.num(r, Attrs.EXPIRES_AT),
+                    Attrs.str(r, "metadata"), Attrs.num(r, Attrs.CREATED_AT), Attrs.num(r, RETAIN_UNTIL),
                     Attrs.num(r, "head", 0));
         }
     }
@@ -60,7 +62,13 @@ public final class SessionCatalog {
         item.put("updatedAt", n(now));
         if (title != null) item.put("title", s(title));
         if (metadataJson != null) item.put("metadata", s(metadataJson));
-        if (expiresAtSeconds != null) item.put(Attrs.EXPIRES_AT, n(expiresAtSeconds));
+        if (expiresAtSeconds != null) {
+            // a deadline for the sweeper, not a TTL: TTL would drop only this row (and late), the sweeper
+            // erases the whole session, events and subscriptions included, within a minute
+            item.put(RETAIN_UNTIL, n(expiresAtSeconds));
+            item.put(Attrs.DUE_SHARD, s(StoreSettings.dueShard(sessionId, SessionStore.SESSION_SK)));
+            item.put(Attrs.DUE_AT, n(expiresAtSeconds * 1000));
+        }
         try {
             ddb.putItem(p -> p.tableName(tables.sessions()).item(item).conditionExpression("attribute_not_exists(sk)"));
             return true;

@@ -50,7 +50,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * from the cancellation reasons and either retried or turned into an {@link AppendResult}.
  */
 public final class SessionStore {
-    static final String SESSION_SK = "SESSION";
+    public static final String SESSION_SK = "SESSION";
     static final String RUN_PREFIX = "RUN#";
     static final String PRODUCER_PREFIX = "PRODUCER#";
 

@@ -132,7 +132,8 @@ public final class LocalStack implements AutoCloseable {
         b.httpRoute("/demo", demo.handler());
         // the HTTP API for agents and back ends (issue 10), same port: http://127.0.0.1:PORT/v1/...
         b.httpRoute("/v1", new io.durablesessions.local.apigateway.HttpApiBridge(
-                new io.durablesessions.functions.http.HttpApiHandler(services, new TokenVerifier(config.auth()))));
+                new io.durablesessions.functions.http.HttpApiHandler(services, new TokenVerifier(config.auth()),
+                        io.durablesessions.functions.auth.IamPrincipals.NONE)));
         gateway = b.build().start();
         demo.start(gateway.webSocketUrl());
 

@@ -152,7 +152,7 @@ class ServerlessPathTest {
         String s = newSession();
         // a subscriber whose $disconnect never arrived: API Gateway no longer knows it
         var connections = stack.services().connections();
-        Principal ghost = new Principal("ghost", "client", List.of(Grant.prefix("", Capability.READ)), "jti-ghost", 0);
+        Principal ghost = new Principal("ghost", "client", List.of(Grant.prefix("", Capability.READ)), "jti-ghost", 0, 0);
         connections.register(new Connection("ghost0000000000=", ghost, null, null, "ghost", 0));
         connections.subscribe("ghost0000000000=", s, ghost, false);
         try (WsClient tab = subscriber(s, 0, "tab-1"); TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
