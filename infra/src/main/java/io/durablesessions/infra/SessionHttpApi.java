@@ -105,8 +105,13 @@ public final class SessionHttpApi extends Construct {
 
     private HttpApi api(String id, String name, String description, IHttpRouteAuthorizer authorizer, StackConfig config) {
         Construct scope = new Construct(this, id);
-        HttpApi api = HttpApi.Builder.create(scope, "Api").apiName(name).description(description)
-                .createDefaultStage(false).build();
+        HttpLambdaIntegration integration = new HttpLambdaIntegration("Integration", function.alias());
+        // $default too: an unknown path or method reaches the function, which answers problem+json
+        // (404 UNKNOWN_ACTION, 405 with Allow) instead of API Gateway's bare {"message":"Not Found"}
+        var builder = HttpApi.Builder.create(scope, "Api").apiName(name).description(description)
+                .createDefaultStage(false).defaultIntegration(integration);
+        if (authorizer != null) builder.defaultAuthorizer(authorizer);
+        HttpApi api = builder.build();
         var stage = HttpStage.Builder.create(scope, "Stage").httpApi(api).stageName("$default").autoDeploy(true)
                 .throttle(ThrottleSettings.builder().rateLimit(THROTTLE_RATE).burstLimit(THROTTLE_BURST).build());
         var logs = AccessLogs.of(scope, api, config, "{\"requestId\":\"$context.requestId\","
@@ -116,7 +121,6 @@ public final class SessionHttpApi extends Construct {
                 + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
         if (logs != null) stage.accessLogSettings(logs);
         stage.build();
-        HttpLambdaIntegration integration = new HttpLambdaIntegration("Integration", function.alias());
         for (HttpRoutes.Route r : HttpRoutes.ALL) {
             var options = AddRoutesOptions.builder().path(r.path()).methods(List.of(HttpMethod.valueOf(r.method())))
                     .integration(integration);

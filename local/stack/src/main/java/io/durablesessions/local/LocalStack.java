@@ -5,6 +5,7 @@ import io.durablesessions.functions.auth.Capability;
 import io.durablesessions.functions.auth.ConnectAuthorizer;
 import io.durablesessions.functions.auth.DevTokens;
 import io.durablesessions.functions.auth.Grant;
+import io.durablesessions.functions.auth.HttpAuthorizer;
 import io.durablesessions.functions.auth.TokenVerifier;
 import io.durablesessions.functions.fanout.FanoutHandler;
 import io.durablesessions.functions.fanout.FanoutMapping;
@@ -20,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import io.durablesessions.functions.store.TableNames;
 import io.durablesessions.functions.store.TableProvisioner;
+import io.durablesessions.local.apigateway.HttpApiBridge;
 import io.durablesessions.local.apigateway.WebSocketApiEmulator;
 import io.durablesessions.local.dynamodb.LocalDynamoDb;
 import io.durablesessions.local.dynamodb.Options;
@@ -95,6 +97,9 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /** Where the IAM-authorized HTTP API is mounted locally (in AWS it is its own API with its own URL). */
+    static final String IAM_BASE_PATH = "/iam";
+
     private final LocalDynamoDb dynamo;
     private final URI dynamoEndpoint;
     private final DynamoDbClient dynamoClient;
@@ -130,10 +135,13 @@ public final class LocalStack implements AutoCloseable {
         }
         demo = new io.durablesessions.local.demo.Demo(); // the demo chat at /demo/ (clients/web)
         b.httpRoute("/demo", demo.handler());
-        // the HTTP API for agents and back ends (issue 10), same port: http://127.0.0.1:PORT/v1/...
-        b.httpRoute("/v1", new io.durablesessions.local.apigateway.HttpApiBridge(
-                new io.durablesessions.functions.http.HttpApiHandler(services, new TokenVerifier(config.auth()),
-                        io.durablesessions.functions.auth.IamPrincipals.NONE)));
+        // the HTTP API for agents and back ends, same port, as deployed: http://127.0.0.1:PORT/v1/... behind the
+        // JWT Lambda authorizer, and http://127.0.0.1:PORT/iam/v1/... under IAM (SigV4, see LocalIam)
+        TokenVerifier verifier = new TokenVerifier(config.auth());
+        var httpApi = new io.durablesessions.functions.http.HttpApiHandler(services, verifier, LocalIam.principals());
+        b.httpRoute("/v1", new HttpApiBridge(httpApi, new HttpApiBridge.LambdaAuthorizer(new HttpAuthorizer(verifier)), ""));
+        b.httpRoute(IAM_BASE_PATH, new HttpApiBridge(httpApi, new HttpApiBridge.Iam(LocalIam.verifier(Clock.systemUTC())),
+                IAM_BASE_PATH));
         gateway = b.build().start();
         demo.start(gateway.webSocketUrl());
 
@@ -191,6 +199,11 @@ public final class LocalStack implements AutoCloseable {
     /** {@code http://127.0.0.1:PORT}: the HTTP API's base URL (its paths start with {@code /v1}). */
     public URI httpApiUrl() {
         return URI.create("http://127.0.0.1:" + gateway.port());
+    }
+
+    /** {@code http://127.0.0.1:PORT/iam}: the IAM-authorized HTTP API's base URL (sign with {@link LocalIam}). */
+    public URI iamHttpApiUrl() {
+        return URI.create("http://127.0.0.1:" + gateway.port() + IAM_BASE_PATH);
     }
 
     public URI managementEndpoint() {

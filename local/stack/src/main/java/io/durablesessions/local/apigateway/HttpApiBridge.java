@@ -1,13 +1,18 @@
 package io.durablesessions.local.apigateway;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
+import io.durablesessions.events.Json;
 import io.durablesessions.functions.http.HttpRoutes;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.eclipse.jetty.http.HttpField;
@@ -21,16 +26,40 @@ import org.eclipse.jetty.util.Fields;
 /**
  * API Gateway HTTP API (payload format 2.0) in front of a Lambda handler, on the emulator's Jetty
  * server: each request becomes an {@link APIGatewayV2HTTPEvent} (route key and path parameters of
- * the matched route, raw path and query, headers lower-cased, body) and the handler's response
- * goes back as the HTTP response. Requests larger than API Gateway's 10 MB are refused with 413.
+ * the matched route, else {@code $default}; raw path and query, headers lower-cased, body) and the
+ * handler's response goes back as the HTTP response. Requests larger than API Gateway's 10 MB are
+ * refused with 413.
+ *
+ * <p>Before the handler runs, the route's authorization, as API Gateway applies it: a Lambda
+ * authorizer (payload 2.0, simple responses; no {@code Authorization} header → 401 without calling
+ * it, a refusal → 403, its context → {@code requestContext.authorizer.lambda}) or IAM (a SigV4
+ * signature checked by {@link SigV4Verifier} → {@code requestContext.authorizer.iam}, else 403).
+ * Those refusals are API Gateway's own {@code {"message": …}} bodies, not the handler's. Verdicts
+ * are not cached locally. A base path (e.g. {@code /iam}, as a custom domain's API mapping) is
+ * stripped before routing.
  */
 public final class HttpApiBridge extends Handler.Abstract.NonBlocking {
     static final int MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-    private final RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler;
+    /** How API Gateway authorizes the API's routes. */
+    public sealed interface Guard {}
 
-    public HttpApiBridge(RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler) {
+    public record NoAuthorization() implements Guard {}
+
+    public record LambdaAuthorizer(RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> function)
+            implements Guard {}
+
+    public record Iam(SigV4Verifier verifier) implements Guard {}
+
+    private final RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler;
+    private final Guard guard;
+    private final String basePath;
+
+    public HttpApiBridge(RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler, Guard guard,
+                         String basePath) {
         this.handler = handler;
+        this.guard = guard;
+        this.basePath = basePath;
     }
 
     @Override
@@ -47,7 +76,16 @@ public final class HttpApiBridge extends Handler.Abstract.NonBlocking {
                 write(response, callback, 413, Map.of("Content-Type", "application/json"), "{\"message\":\"Request Entity Too Large\"}");
                 return;
             }
-            APIGatewayV2HTTPEvent event = toEvent(request, raw);
+            byte[] bytes = new byte[raw.remaining()];
+            raw.duplicate().get(bytes);
+            APIGatewayV2HTTPEvent event = toEvent(request, raw, basePath);
+            String refusal = authorize(request, event, bytes);
+            if (refusal != null) {
+                int status = refusal.equals(UNAUTHORIZED) ? 401 : refusal.equals(SERVER_ERROR) ? 500 : 403;
+                write(response, callback, status, Map.of("Content-Type", "application/json"),
+                        Json.write(Json.object().put("message", refusal)));
+                return;
+            }
             APIGatewayV2HTTPResponse r = handler.handleRequest(event, LocalLambdaContext.forInvocation("http-api", java.time.Duration.ofSeconds(30)));
             write(response, callback, r.getStatusCode(), r.getHeaders() == null ? Map.of() : r.getHeaders(),
                     r.getBody() == null ? "" : r.getBody());
@@ -56,9 +94,67 @@ public final class HttpApiBridge extends Handler.Abstract.NonBlocking {
         }
     }
 
-    static APIGatewayV2HTTPEvent toEvent(Request request, ByteBuffer raw) {
+    private static final String UNAUTHORIZED = "Unauthorized";
+    private static final String SERVER_ERROR = "Internal Server Error";
+
+    /** Runs the route's authorization; null when the request may proceed, else API Gateway's message. */
+    private String authorize(Request request, APIGatewayV2HTTPEvent event, byte[] body) {
+        var authorizer = new APIGatewayV2HTTPEvent.RequestContext.Authorizer();
+        switch (guard) {
+            case NoAuthorization n -> {
+                return null;
+            }
+            case LambdaAuthorizer l -> {
+                String header = event.getHeaders().get("authorization");
+                if (header == null || header.isBlank()) return UNAUTHORIZED; // identity source missing: not invoked
+                APIGatewayV2CustomAuthorizerEvent in = new APIGatewayV2CustomAuthorizerEvent();
+                in.setVersion("2.0");
+                in.setType("REQUEST");
+                in.setRouteArn("arn:aws:execute-api:us-east-1:000000000000:local/$default/"
+                        + event.getRequestContext().getHttp().getMethod() + event.getRawPath());
+                in.setIdentitySource(List.of(header));
+                in.setRouteKey(event.getRouteKey());
+                in.setRawPath(event.getRawPath());
+                in.setRawQueryString(event.getRawQueryString());
+                in.setHeaders(event.getHeaders());
+                in.setQueryStringParameters(event.getQueryStringParameters());
+                in.setPathParameters(event.getPathParameters());
+                SimpleIAMPolicyResponse verdict;
+                try {
+                    verdict = l.function().handleRequest(in, LocalLambdaContext.forInvocation("http-authorizer",
+                            java.time.Duration.ofSeconds(10)));
+                } catch (RuntimeException e) {
+                    return SERVER_ERROR;
+                }
+                if (verdict == null || !verdict.getIsAuthorized()) return "Forbidden";
+                authorizer.setLambda(new HashMap<>(verdict.getContext() == null ? Map.of() : verdict.getContext()));
+            }
+            case Iam i -> {
+                URI uri = URI.create(request.getHttpURI().asString());
+                switch (i.verifier().verify(request.getMethod(), uri, event.getHeaders(), body)) {
+                    case SigV4Verifier.Refused r -> {
+                        return r.message();
+                    }
+                    case SigV4Verifier.Caller c -> {
+                        var iam = new APIGatewayV2HTTPEvent.RequestContext.IAM();
+                        iam.setAccessKey(c.accessKey());
+                        iam.setAccountId(c.identity().accountId());
+                        iam.setUserArn(c.identity().arn());
+                        iam.setCallerId(c.accessKey());
+                        authorizer.setIam(iam);
+                    }
+                }
+            }
+        }
+        event.getRequestContext().setAuthorizer(authorizer);
+        return null;
+    }
+
+    static APIGatewayV2HTTPEvent toEvent(Request request, ByteBuffer raw, String basePath) {
         String method = request.getMethod();
-        String path = request.getHttpURI().getPath();
+        String fullPath = request.getHttpURI().getPath();
+        String path = !basePath.isEmpty() && fullPath.startsWith(basePath + "/")
+                ? fullPath.substring(basePath.length()) : fullPath;
         Map<String, String> headers = new HashMap<>();
         for (HttpField f : request.getHeaders()) {
             // API Gateway joins repeated headers with commas and lower-cases the names
