@@ -32,6 +32,9 @@ public sealed interface AppendResult {
 
     record InvalidTransition(String runId, RunState state, EventType type) implements AppendResult {}
 
+    /** Only the run's own agent may keep it alive or acknowledge its control. */
+    record NotRunAgent(String runId) implements AppendResult {}
+
     /** A service-side precondition written alongside the event did not hold; nothing was written. */
     record PreconditionFailed() implements AppendResult {}
 

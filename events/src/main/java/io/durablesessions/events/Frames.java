@@ -212,6 +212,8 @@ public final class Frames {
                     "'" + t.type().wire() + "' is not allowed while run '" + t.runId() + "' is "
                             + (t.state() == null ? "not started" : t.state().wire()),
                     Json.object().put("runId", t.runId()).put("state", t.state() == null ? null : t.state().wire()));
+            case AppendResult.NotRunAgent n -> error(requestId, ErrorCode.FORBIDDEN,
+                    "run " + n.runId() + " belongs to another agent", null);
             case AppendResult.PreconditionFailed p -> error(requestId, ErrorCode.CONTENTION,
                     "the session changed meanwhile; nothing was written, retry", null);
             case Contention c -> error(requestId, ErrorCode.CONTENTION,

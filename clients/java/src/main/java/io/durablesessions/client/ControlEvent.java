@@ -4,7 +4,8 @@ import io.durablesessions.events.Event;
 
 /**
  * Something the agent must obey, for one of its runs. Delivered once per run and kind of fence
- * (deduplicated by seq), from the agent's control-only subscription or from a fenced append.
+ * (deduplicated by seq), from the agent's control-only subscription (WebSocket), the control in the
+ * answers to its appends and heartbeats (HTTP API), or a fenced append.
  *
  * @param kind      what happened
  * @param runId     the run it concerns

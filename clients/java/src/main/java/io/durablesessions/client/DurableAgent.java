@@ -16,15 +16,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -32,20 +34,25 @@ import java.util.function.Supplier;
 
 /**
  * The agent side of a session: opens runs, streams replies, calls tools, and obeys stop, interrupt
- * and steer.
+ * and steer — over the WebSocket or over the HTTP API, chosen by the URL's scheme (see
+ * {@link #builder}); everything below is the same for both.
  *
  * <ul>
  *   <li>Every append goes through ONE idempotent producer {@code (id, epoch, seq)}, one at a time
  *       (the next is sent when the previous is acked). A timeout, {@code INTERNAL},
- *       {@code CONTENTION}, {@code RATE_LIMITED} or a lost connection re-sends the SAME producer
- *       seq, so a lost ack never writes twice ({@code duplicate: true} counts as success).</li>
+ *       {@code CONTENTION}, {@code RATE_LIMITED} or a lost connection or response re-sends the
+ *       SAME producer seq, so a lost ack never writes twice ({@code duplicate: true} counts as
+ *       success).</li>
  *   <li>{@link Reply#delta} is coalesced: text waits at most {@code coalesceWindow} (default
  *       75 ms) from its first character and goes out as one {@code text.delta}; big text is split
  *       so every event stays under {@link Limits#MAX_EVENT_BYTES}.</li>
- *   <li>The agent subscribes itself with {@code controlOnly: true} and reports cancel, interrupt
- *       and steer to {@code onControl}, deduplicated by seq. Once a run (or reply) is fenced the
- *       SDK drops its pending and later events, and acknowledges a requested stop.</li>
- *   <li>While a run is open it sends {@code heartbeat} every {@code heartbeatInterval} (5 s).</li>
+ *   <li>Cancel, interrupt and steer reach {@code onControl} once each (deduplicated by seq). Over
+ *       the WebSocket they come from a {@code controlOnly} subscription; over HTTP in the answer to
+ *       every append and heartbeat of the run, and the SDK acknowledges each one once its callback
+ *       ran, so it is not repeated. Once a run (or reply) is fenced the SDK drops its pending and
+ *       later events, and acknowledges a requested stop.</li>
+ *   <li>A run that wrote nothing for {@code heartbeatInterval} (5 s) sends {@code heartbeat}
+ *       (over HTTP, that is also when an idle run learns of its control).</li>
  * </ul>
  *
  * <p>Calls are thread-safe. Appends keep the order in which they were called.
@@ -57,21 +64,18 @@ public final class DurableAgent implements AutoCloseable {
     private static final int APPEND_BUDGET = 100 * 1024;
     private static final Set<String> RETRY = Set.of("INTERNAL", "CONTENTION", "RATE_LIMITED");
 
-    private final URI url;
-    private final Supplier<String> connectQuery;
     private final String sessionId;
     private final String producerId;
     private final long epoch;
     private final Duration window;
     private final int maxDeltaBytes;
     private final Duration heartbeatInterval;
-    private final Duration requestTimeout;
-    private final Duration maxConnectionAge;
     private final Backoff backoff;
     private final Consumer<ControlEvent> onControl;
-    private final Predicate<ObjectNode> deliver;
-    private final HttpClient http;
     private final ScheduledExecutorService timers;
+    /** Runs the owner's callbacks, in order, off the threads that send and receive. */
+    private final ExecutorService callbacks;
+    private final AgentTransport transport;
     private final Thread sender;
 
     // guarded by this
@@ -80,11 +84,6 @@ public final class DurableAgent implements AutoCloseable {
     private final Set<String> fencedMessages = new HashSet<>();
     private final List<Reply> buffered = new ArrayList<>();
     private boolean inFlight;
-    private long controlCursor = -1; // -1: not subscribed yet (the session may not exist)
-    private long lastControlSeq;
-    private WsConnection conn;
-    private final Object connectLock = new Object();
-    private volatile String lastConnectError;
     private volatile boolean closed;
     private volatile DurableSessionException producerFenced;
 
@@ -94,27 +93,38 @@ public final class DurableAgent implements AutoCloseable {
     private final AtomicLong duplicateAcks = new AtomicLong();
 
     private DurableAgent(Builder b) {
-        url = b.url;
-        connectQuery = b.connectQuery;
         sessionId = b.sessionId;
         producerId = b.producerId;
         epoch = b.epoch;
         window = b.window;
         maxDeltaBytes = Math.min(b.maxDeltaBytes, Limits.MAX_EVENT_BYTES - ENVELOPE_RESERVE);
         heartbeatInterval = b.heartbeatInterval;
-        requestTimeout = b.requestTimeout;
-        maxConnectionAge = b.maxConnectionAge;
         backoff = b.backoff;
         onControl = b.onControl;
-        deliver = b.deliver;
-        http = b.http != null ? b.http : HttpClient.newHttpClient();
         timers = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("ds-agent-timers-" + producerId).factory());
+        callbacks = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().daemon().name("ds-agent-control-" + producerId).factory());
+        transport = b.isHttp()
+                ? new HttpAgentTransport(b.http != null ? b.http : HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(10)).build(), b.url, sessionId, b.bearerToken, b.signer,
+                        b.requestTimeout, this::onControlEvent)
+                : new WsAgentTransport(b.http != null ? b.http : HttpClient.newHttpClient(), b.url, b.connectQuery,
+                        sessionId, b.requestTimeout, b.maxConnectionAge, backoff, b.deliver, this::onControlEvent, timers);
         sender = Thread.ofPlatform().daemon().name("ds-agent-sender-" + producerId).unstarted(this::sendLoop);
     }
 
     /**
-     * @param url        the WebSocket URL, e.g. {@code ws://127.0.0.1:8787/local}
+     * The transport follows the URL's scheme:
+     * <ul>
+     *   <li>{@code ws://} or {@code wss://}: the WebSocket URL, e.g. {@code ws://127.0.0.1:8787/local};
+     *       authenticate with {@link Builder#connectQuery}.</li>
+     *   <li>{@code http://} or {@code https://}: the HTTP API's base URL, below which its paths start
+     *       with {@code /v1}, e.g. {@code http://127.0.0.1:8787} locally or the API Gateway stage URL;
+     *       authenticate with {@link Builder#bearerToken} and/or {@link Builder#requestSigner}.</li>
+     * </ul>
+     *
+     * @param url        the WebSocket URL or the HTTP API's base URL
      * @param sessionId  the session this agent writes to
      * @param producerId the idempotent producer's id (stable across restarts of this agent)
      */
@@ -123,10 +133,14 @@ public final class DurableAgent implements AutoCloseable {
     }
 
     public static final class Builder {
+        private static final Set<String> SCHEMES = Set.of("ws", "wss", "http", "https");
+
         private final URI url;
         private final String sessionId;
         private final String producerId;
         private Supplier<String> connectQuery = () -> "";
+        private Supplier<String> bearerToken = () -> null;
+        private RequestSigner signer = RequestSigner.NONE;
         private long epoch = System.currentTimeMillis();
         private Duration window = Duration.ofMillis(75);
         private int maxDeltaBytes = 16 * 1024;
@@ -142,11 +156,33 @@ public final class DurableAgent implements AutoCloseable {
             this.url = Objects.requireNonNull(url);
             this.sessionId = Objects.requireNonNull(sessionId);
             this.producerId = Objects.requireNonNull(producerId);
+            if (url.getScheme() == null || !SCHEMES.contains(url.getScheme().toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException("url must be ws://, wss:// (WebSocket), http:// or https:// (HTTP API): " + url);
+            }
         }
 
-        /** Produces the {@code $connect} query string for each (re)connect ({@code id=…&role=agent} or a token). */
+        private boolean isHttp() {
+            return url.getScheme().toLowerCase(Locale.ROOT).startsWith("http");
+        }
+
+        /** WebSocket: produces the {@code $connect} query string for each (re)connect ({@code token=…}). */
         public Builder connectQuery(Supplier<String> query) {
             this.connectQuery = Objects.requireNonNull(query);
+            return this;
+        }
+
+        /**
+         * HTTP: the token sent as {@code Authorization: Bearer …}, asked for on every request so a
+         * refreshed token is used as soon as there is one. Null or empty sends none.
+         */
+        public Builder bearerToken(Supplier<String> token) {
+            this.bearerToken = Objects.requireNonNull(token);
+            return this;
+        }
+
+        /** HTTP: adds headers to every request just before it goes out (e.g. an AWS SigV4 signature). */
+        public Builder requestSigner(RequestSigner signer) {
+            this.signer = Objects.requireNonNull(signer);
             return this;
         }
 
@@ -169,6 +205,7 @@ public final class DurableAgent implements AutoCloseable {
             return this;
         }
 
+        /** How long an open run may go without writing before it sends a heartbeat. */
         public Builder heartbeatInterval(Duration d) {
             this.heartbeatInterval = d;
             return this;
@@ -180,6 +217,7 @@ public final class DurableAgent implements AutoCloseable {
             return this;
         }
 
+        /** WebSocket: the connection is replaced after this long (API Gateway closes it at 2 hours). */
         public Builder maxConnectionAge(Duration d) {
             this.maxConnectionAge = d;
             return this;
@@ -190,27 +228,34 @@ public final class DurableAgent implements AutoCloseable {
             return this;
         }
 
-        /** Cancel, interrupt, steer and other fences of this agent's runs; runs on an SDK thread. */
+        /**
+         * Cancel, interrupt, steer and other fences of this agent's runs; runs on an SDK thread, one
+         * at a time in seq order, never on the thread that sends appends.
+         */
         public Builder onControl(Consumer<ControlEvent> handler) {
             this.onControl = Objects.requireNonNull(handler);
             return this;
         }
 
-        /** Fault injection for tests: inbound frames for which this returns false are dropped as if lost. */
+        /** WebSocket fault injection for tests: inbound frames for which this returns false are dropped as if lost. */
         public Builder deliverInbound(Predicate<ObjectNode> deliver) {
             this.deliver = Objects.requireNonNull(deliver);
             return this;
         }
 
+        /** The JDK client for the WebSocket or for the HTTP requests. */
         public Builder httpClient(HttpClient client) {
             this.http = client;
             return this;
         }
 
-        /** Connects (retrying with backoff until it works) and returns the running agent. */
+        /**
+         * Returns the running agent. The WebSocket connects first (retrying with backoff until it
+         * works); HTTP has nothing to open, so a wrong URL or token shows in the first request.
+         */
         public DurableAgent connect() {
             DurableAgent a = new DurableAgent(this);
-            a.ensureConnected();
+            a.transport.start();
             a.sender.start();
             long hb = heartbeatInterval.toMillis();
             a.timers.scheduleWithFixedDelay(a::heartbeatTick, hb, hb, TimeUnit.MILLISECONDS);
@@ -283,13 +328,9 @@ public final class DurableAgent implements AutoCloseable {
         return duplicateAcks.get();
     }
 
-    /** Drops the connection as a network cut would; the SDK reconnects and re-sends. */
+    /** Drops the WebSocket connection as a network cut would; the SDK reconnects and re-sends. No-op over HTTP. */
     public void dropConnection() {
-        WsConnection c;
-        synchronized (this) {
-            c = conn;
-        }
-        if (c != null) c.abort();
+        transport.drop();
     }
 
     @Override
@@ -301,15 +342,13 @@ public final class DurableAgent implements AutoCloseable {
             closed = true;
             sender.interrupt();
             timers.shutdownNow();
-            WsConnection c;
             synchronized (this) {
-                c = conn;
-                conn = null;
                 queue.forEach(p -> p.done.complete(false));
                 queue.clear();
                 notifyAll();
             }
-            if (c != null) c.close();
+            transport.close();
+            callbacks.shutdown(); // callbacks already due still run
         }
     }
 
@@ -465,6 +504,11 @@ public final class DurableAgent implements AutoCloseable {
         boolean stopAcked;
         boolean notified;
         String currentReply;
+        /** Control seen (dedup: control comes at least once) and handled (its callbacks ran). */
+        long lastControlSeq;
+        long handledControlSeq;
+        /** An append of the run was accepted since the last heartbeat tick: that is a sign of life too. */
+        boolean wroteSinceTick;
 
         RunState(Run run) {
             this.run = run;
@@ -644,6 +688,7 @@ public final class DurableAgent implements AutoCloseable {
         return batch;
     }
 
+
     private void send(List<Pending> batch) {
         int attempt = 0;
         boolean resent = false;
@@ -659,104 +704,115 @@ public final class DurableAgent implements AutoCloseable {
             }
             if (live.isEmpty()) return;
             batch = live;
-            ObjectNode frame = Json.object().put("action", "append").put("sessionId", sessionId);
+            ObjectNode append = Json.object();
             String runId = batch.get(0).runId;
-            if (runId != null) frame.put("runId", runId);
+            if (runId != null) append.put("runId", runId);
             long seq;
             synchronized (this) {
                 seq = nextProducerSeq;
             }
-            frame.putObject("producer").put("id", producerId).put("epoch", epoch).put("seq", seq);
-            ArrayNode events = frame.putArray("events");
+            append.putObject("producer").put("id", producerId).put("epoch", epoch).put("seq", seq);
+            ArrayNode events = append.putArray("events");
             batch.forEach(p -> events.add(p.toInput()));
 
-            ObjectNode answer;
-            WsConnection c = ensureConnected();
-            if (c == null) return;
-            try {
-                answer = c.request(frame).get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                retries.incrementAndGet(); // lost ack or lost connection: the same producer seq again
-                resent = true;
-                continue;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if ("ack".equals(answer.path("type").asText())) {
-                boolean dup = answer.path("duplicate").asBoolean(false);
-                if (dup) duplicateAcks.incrementAndGet();
-                appendsAcked.incrementAndGet();
-                long firstSeq = answer.path("firstSeq").asLong(0);
-                boolean subscribeNow;
-                synchronized (this) {
-                    nextProducerSeq = seq + 1;
-                    subscribeNow = controlCursor < 0 && firstSeq > 0;
-                    if (subscribeNow) controlCursor = firstSeq - 1;
+            long started = System.nanoTime();
+            switch (transport.append(append)) {
+                case AgentTransport.Lost lost -> {
+                    if (closed) break;
+                    retries.incrementAndGet(); // lost ack, response or connection: the same producer seq again
+                    resent = true;
+                    // the first re-send goes at once; later ones are paced from the attempt's start, so a
+                    // refused connection does not spin while a timeout that already waited goes on
+                    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                    if (attempt > 0) sleep(backoff.delay(attempt - 1).toMillis() - elapsed);
+                    attempt++;
                 }
-                batch.forEach(p -> p.done.complete(true));
-                if (subscribeNow) subscribeControl(c);
-                return;
-            }
-            String code = answer.path("code").asText();
-            ObjectNode details = answer.get("details") instanceof ObjectNode d ? d : Json.object();
-            if (RETRY.contains(code)) {
-                retries.incrementAndGet();
-                long wait = Math.max(details.path("retryAfterMs").asLong(0), backoff.delay(attempt++).toMillis());
-                sleep(wait);
-                continue;
-            }
-            switch (code) {
-                case "MESSAGE_FENCED" -> {
-                    String m = details.path("messageId").asText(null);
+                case AgentTransport.Acked ack -> {
+                    if (ack.duplicate()) duplicateAcks.incrementAndGet();
+                    appendsAcked.incrementAndGet();
                     synchronized (this) {
-                        if (m != null) fencedMessages.add(m);
-                        else batch.stream().filter(p -> p.messageId != null)
-                                .forEach(p -> fencedMessages.add(p.messageId));
+                        nextProducerSeq = seq + 1;
+                        RunState s = runId == null ? null : runs.get(runId);
+                        if (s != null) s.wroteSinceTick = true;
                     }
-                    continue; // nothing was written: the rest goes again with the same producer seq
+                    batch.forEach(p -> p.done.complete(true));
+                    return;
                 }
-                case "RUN_FENCED" -> {
-                    String state = details.path("state").asText("");
-                    Pending lastEvent = batch.get(batch.size() - 1);
-                    if (resent && (state.equals("completed") && lastEvent.type == EventType.RUN_COMPLETED
-                            || state.equals("failed") && lastEvent.type == EventType.RUN_FAILED)) {
-                        // our own earlier attempt ended the run and its ack was lost
-                        synchronized (this) {
-                            nextProducerSeq = seq + 1;
-                        }
-                        batch.forEach(p -> p.done.complete(true));
+                case AgentTransport.Refused refused -> {
+                    if (RETRY.contains(refused.code())) {
+                        retries.incrementAndGet();
+                        sleep(Math.max(refused.retryAfterMs(), backoff.delay(attempt++).toMillis()));
+                    } else if (stopStillBeingRecorded(refused, batch) && attempt < 6) {
+                        // we learned of the stop while the service had claimed it but not yet recorded
+                        // it; our acknowledgement overtook it: again shortly, nothing was written
+                        sleep(backoff.delay(attempt++).toMillis());
+                    } else if (refused(refused, batch, seq, resent)) {
                         return;
                     }
-                    if (runId != null) fenced(runId, state, null, 0, null);
+                }
+            }
+        }
+        batch.forEach(p -> p.done.complete(false)); // closed
+    }
+
+    private static boolean stopStillBeingRecorded(AgentTransport.Refused r, List<Pending> batch) {
+        return "INVALID_TRANSITION".equals(r.code()) && "running".equals(r.details().path("state").asText())
+                && batch.stream().allMatch(p -> p.type == EventType.RUN_STOP_ACKNOWLEDGED);
+    }
+
+    /** Settles a batch the service refused for good; false when the rest goes again (same producer seq). */
+    private boolean refused(AgentTransport.Refused r, List<Pending> batch, long seq, boolean resent) {
+        String runId = batch.get(0).runId;
+        switch (r.code()) {
+            case "MESSAGE_FENCED" -> {
+                String m = r.details().path("messageId").asText(null);
+                synchronized (this) {
+                    if (m != null) fencedMessages.add(m);
+                    else batch.stream().filter(p -> p.messageId != null).forEach(p -> fencedMessages.add(p.messageId));
+                }
+                return false; // nothing was written: the rest goes again with the same producer seq
+            }
+            case "RUN_FENCED" -> {
+                String state = r.details().path("state").asText("");
+                Pending lastEvent = batch.get(batch.size() - 1);
+                if (resent && (state.equals("completed") && lastEvent.type == EventType.RUN_COMPLETED
+                        || state.equals("failed") && lastEvent.type == EventType.RUN_FAILED)) {
+                    // our own earlier attempt ended the run and its ack was lost
+                    synchronized (this) {
+                        nextProducerSeq = seq + 1;
+                    }
+                    batch.forEach(p -> p.done.complete(true));
+                    return true;
+                }
+                if (runId != null) fenced(runId, state, null, 0, null);
+                batch.forEach(p -> p.done.complete(false));
+                return true;
+            }
+            case "STALE_EPOCH" -> {
+                DurableSessionException e = r.exception();
+                producerFenced = e;
+                batch.forEach(p -> p.done.completeExceptionally(e));
+                return true;
+            }
+            case "INVALID_TRANSITION" -> {
+                if (batch.stream().allMatch(p -> p.bypassFence)) {
                     batch.forEach(p -> p.done.complete(false));
-                    return;
+                    return true;
                 }
-                case "STALE_EPOCH" -> {
-                    DurableSessionException e = DurableSessionException.of(answer);
-                    producerFenced = e;
-                    batch.forEach(p -> p.done.completeExceptionally(e));
-                    return;
-                }
-                case "INVALID_TRANSITION" -> {
-                    if (batch.stream().allMatch(p -> p.bypassFence)) {
-                        batch.forEach(p -> p.done.complete(false));
-                        return;
-                    }
-                    DurableSessionException e = DurableSessionException.of(answer);
-                    batch.forEach(p -> p.done.completeExceptionally(e));
-                    return;
-                }
-                default -> {
-                    DurableSessionException e = DurableSessionException.of(answer);
-                    batch.forEach(p -> p.done.completeExceptionally(e));
-                    return;
-                }
+                DurableSessionException e = r.exception();
+                batch.forEach(p -> p.done.completeExceptionally(e));
+                return true;
+            }
+            default -> {
+                DurableSessionException e = r.exception();
+                batch.forEach(p -> p.done.completeExceptionally(e));
+                return true;
             }
         }
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
+        if (ms <= 0) return;
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
@@ -764,117 +820,62 @@ public final class DurableAgent implements AutoCloseable {
         }
     }
 
-    // ----------------------------------------------------------------------------- connection
-
-    /** The open connection, (re)connecting with backoff as long as it takes; null once closed. */
-    private WsConnection ensureConnected() {
-        int attempt = 0;
-        while (!closed) {
-            WsConnection c;
-            synchronized (this) {
-                c = conn;
-            }
-            if (c != null && c.isOpen()) return c;
-            synchronized (connectLock) {
-                synchronized (this) {
-                    if (conn != null && conn.isOpen()) return conn;
-                }
-                try {
-                    c = WsConnection.open(http, WsConnection.connectUri(url, connectQuery), Duration.ofSeconds(10),
-                            this::onFrame, this::onClosed, deliver);
-                    synchronized (this) {
-                        conn = c;
-                    }
-                } catch (RuntimeException e) {
-                    lastConnectError = e.getMessage();
-                    c = null;
-                }
-            }
-            if (c != null) {
-                boolean resubscribe;
-                synchronized (this) {
-                    resubscribe = controlCursor >= 0;
-                }
-                if (resubscribe) subscribeControl(c);
-                return c;
-            }
-            if (attempt == 3) System.getLogger(DurableAgent.class.getName()).log(System.Logger.Level.WARNING,
-                    "cannot connect, retrying: " + lastConnectError);
-            sleep(backoff.delay(attempt++).toMillis());
-        }
-        return null;
-    }
-
-    private void onClosed(WsConnection c) {
-        if (closed) return;
-        // reconnect in the background so control events keep coming while no append is pending
-        timers.schedule(() -> {
-            if (!closed) ensureConnected();
-        }, backoff.delay(0).toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void subscribeControl(WsConnection c) {
-        ObjectNode f = Json.object().put("action", "subscribe").put("sessionId", sessionId).put("controlOnly", true);
-        synchronized (this) {
-            f.put("afterSeq", Math.max(controlCursor, lastControlSeq));
-        }
-        c.request(f).orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((a, err) -> {
-            if (closed || err != null) return; // a lost connection subscribes again on reconnect
-            if ("subscribed".equals(a.path("type").asText())) {
-                synchronized (this) {
-                    controlCursor = Math.max(controlCursor, a.path("headSeq").asLong(0));
-                }
-                if (!a.path("complete").asBoolean(true)) subscribeControl(c);
-            } else {
-                timers.schedule(() -> subscribeControl(c), backoff.delay(1).toMillis(), TimeUnit.MILLISECONDS);
-            }
-        }, timers);
-    }
-
+    /** Every open run that wrote nothing since the last tick sends a heartbeat (over HTTP it also brings its control). */
     private void heartbeatTick() {
         if (closed) return;
-        List<String> open = new ArrayList<>();
-        WsConnection c;
-        synchronized (this) {
-            c = conn;
-            runs.forEach((id, s) -> {
-                if (!s.fenced) open.add(id);
-            });
-        }
-        if (c == null || !c.isOpen()) return;
-        if (c.age().compareTo(maxConnectionAge) >= 0) {
-            c.close(); // before API Gateway does; the next append or the background reconnect resumes
-            return;
-        }
-        for (String runId : open) {
-            c.request(Json.object().put("action", "heartbeat").put("sessionId", sessionId).put("runId", runId))
-                    .whenComplete((a, err) -> {
-                        if (a != null && "RUN_FENCED".equals(a.path("code").asText())) {
-                            fenced(runId, a.path("details").path("state").asText(""), null, 0, null);
-                        }
-                    });
+        try {
+            transport.maintain();
+            List<String> quiet = new ArrayList<>();
+            synchronized (this) {
+                runs.forEach((id, s) -> {
+                    if (s.fenced) return;
+                    if (s.wroteSinceTick) s.wroteSinceTick = false;
+                    else quiet.add(id);
+                });
+            }
+            for (String runId : quiet) {
+                transport.heartbeat(runId).thenAccept(o -> {
+                    String state = o instanceof AgentTransport.Refused r && "RUN_FENCED".equals(r.code())
+                            ? r.details().path("state").asText("") : null;
+                    // "running" while refused: a stop is being recorded; its event (or the next tick) says more
+                    if (state != null && !state.equals("running")) fenced(runId, state, null, 0, null);
+                });
+            }
+        } catch (RuntimeException e) {
+            // e.g. the token supplier failed: the next tick tries again (a throw would end the schedule)
         }
     }
 
     // -------------------------------------------------------------------------------- control
 
-    private void onFrame(ObjectNode frame) {
-        if (!"events".equals(frame.path("type").asText())) return;
-        for (JsonNode e : frame.path("events")) {
-            long seq = e.path("seq").asLong();
-            String type = e.path("type").asText();
-            String runId = e.path("runId").asText(null);
-            synchronized (this) {
-                if (seq <= lastControlSeq) continue;
-                lastControlSeq = seq;
-                if (runId == null || !runs.containsKey(runId)) continue; // not one of ours
+    /** A control event from the transport: at least once, in seq order per run. */
+    private void onControlEvent(JsonNode e) {
+        long seq = e.path("seq").asLong();
+        String type = e.path("type").asText();
+        String runId = e.path("runId").asText(null);
+        long handled;
+        synchronized (this) {
+            RunState s = runId == null ? null : runs.get(runId);
+            if (s == null) return; // not one of ours
+            if (seq <= s.lastControlSeq) {
+                handled = s.handledControlSeq;
+            } else {
+                s.lastControlSeq = seq;
+                handled = -1;
             }
-            Event event;
-            try {
-                event = Event.fromJson(Json.write(e));
-            } catch (RuntimeException unknown) {
-                continue;
-            }
+        }
+        if (handled >= 0) {
+            // a repeat; if its callbacks ran already, the acknowledgement was lost or is on its way
+            if (seq <= handled) transport.acknowledge(runId, handled);
+            return;
+        }
+        Event event;
+        try {
+            event = Event.fromJson(Json.write(e));
+        } catch (RuntimeException unknown) {
+            event = null; // a type this SDK does not know: nothing to obey, still acknowledged
+        }
+        if (event != null) {
             switch (type) {
                 case "run.stop_requested" -> fenced(runId, "stop_requested", event.dataText("reason"), seq, event);
                 case "run.stopped" -> fenced(runId, "stopped", event.dataText("reason"), seq, event);
@@ -891,6 +892,14 @@ public final class DurableAgent implements AutoCloseable {
                 default -> { }
             }
         }
+        // after the callbacks above (one thread, in order): acknowledged only once obeyed
+        onCallbackThread(() -> {
+            synchronized (this) {
+                RunState s = runs.get(runId);
+                s.handledControlSeq = Math.max(s.handledControlSeq, seq);
+            }
+            transport.acknowledge(runId, seq);
+        });
     }
 
     /** A run of ours is fenced: stop writing it, acknowledge a requested stop, tell the owner once. */
@@ -931,10 +940,20 @@ public final class DurableAgent implements AutoCloseable {
     }
 
     private void notify(ControlEvent e) {
+        onCallbackThread(() -> onControl.accept(e));
+    }
+
+    private void onCallbackThread(Runnable r) {
         try {
-            onControl.accept(e);
-        } catch (RuntimeException ignored) {
-            // the owner's handler must not break the SDK
+            callbacks.execute(() -> {
+                try {
+                    r.run();
+                } catch (RuntimeException ignored) {
+                    // the owner's handler must not break the SDK
+                }
+            });
+        } catch (RejectedExecutionException closedAlready) {
+            // closed: nobody is listening any more
         }
     }
 }

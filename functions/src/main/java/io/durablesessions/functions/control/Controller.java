@@ -60,7 +60,7 @@ public final class Controller {
     }
 
     public String heartbeat(Heartbeat h, Connection caller) {
-        AppendResult refusal = services.sessions().heartbeat(h.sessionId(), h.runId());
+        AppendResult refusal = services.sessions().heartbeat(h.sessionId(), h.runId(), caller.identity().subject());
         if (refusal != null) return Frames.appendOutcome(h.requestId(), h.sessionId(), refusal);
         return Frames.ack(h.requestId(), h.sessionId(), null, null, false);
     }

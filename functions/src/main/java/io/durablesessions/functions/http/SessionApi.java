@@ -222,6 +222,9 @@ public final class SessionApi {
         Authorization.check(new Heartbeat(null, sessionId, runId), who); // an agent's act on its run
         RunControl rc = catalog.runControl(sessionId, runId);
         if (rc == null) throw runNotFound(runId);
+        if (!who.subject().equals(rc.run().agentId())) {
+            throw ApiProblem.of(ErrorCode.FORBIDDEN, "run " + runId + " belongs to another agent");
+        }
         // never past the control the run has actually received: a future stop must not be pre-acknowledged
         long known = rc.pendingSeqs().isEmpty() ? rc.controlAckSeq() : rc.pendingSeqs().get(rc.pendingSeqs().size() - 1);
         long acked = Math.min(controlSeq, known);
@@ -246,7 +249,7 @@ public final class SessionApi {
     public HttpReply heartbeat(Principal who, String sessionId, String runId) {
         Heartbeat h = new Heartbeat(null, sessionId, runId);
         Authorization.check(h, who);
-        AppendResult refusal = services.sessions().heartbeat(sessionId, runId);
+        AppendResult refusal = services.sessions().heartbeat(sessionId, runId, who.subject());
         ArrayNode runs = Json.MAPPER.createArrayNode();
         ArrayNode control = Json.MAPPER.createArrayNode();
         pending(sessionId, runId, runs, control);

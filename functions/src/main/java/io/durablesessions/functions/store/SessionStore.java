@@ -186,21 +186,28 @@ public final class SessionStore {
         return commit(sessionId, List.of(d), null, Map.of(runId, target == null ? change : change.fencing(target)));
     }
 
-    /** Keeps a running run alive without an event. */
-    public AppendResult heartbeat(String sessionId, String runId) {
+    /** Keeps a running run alive without an event; only its own agent may. */
+    public AppendResult heartbeat(String sessionId, String runId, String agentId) {
         long now = clock.millis();
         String sk = RUN_PREFIX + runId;
         try {
             ddb.updateItem(u -> u.tableName(tables.sessions())
                     .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk)))
                     .updateExpression("SET heartbeatAt = :now")
-                    .conditionExpression("#state = :running AND attribute_not_exists(stopPending)")
+                    .conditionExpression("#state = :running AND attribute_not_exists(stopPending) AND agentId = :agent")
                     .expressionAttributeNames(Map.of("#state", "state"))
-                    .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()))));
+                    .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()),
+                            ":agent", s(agentId))));
             return null;
         } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
             RunRow run = run(sessionId, runId);
-            return run == null ? new RunNotFound(runId) : new RunFenced(runId, run.state(), run.stoppedAtSeq());
+            if (run == null) return new RunNotFound(runId);
+            if (!agentId.equals(run.agentId())) return new AppendResult.NotRunAgent(runId);
+            // a stop being recorded: the run is already stop_requested for its agent, as appends report it
+            if (run.state() == RunState.RUNNING && run.stopPending() != null) {
+                return new RunFenced(runId, RunState.STOP_REQUESTED, null);
+            }
+            return new RunFenced(runId, run.state(), run.stoppedAtSeq());
         }
     }
 
@@ -353,6 +360,10 @@ public final class SessionStore {
         if (run.state() == RunState.RUNNING && run.stopPending() != null && rc.stopClaim() == null
                 && rc.requiredStates().contains(RunState.RUNNING)) {
             return new RunFenced(rc.runId(), RunState.STOP_REQUESTED, null); // a stop is being recorded
+        }
+        if (run.state() == RunState.RUNNING && run.stopPending() != null && rc.stopClaim() == null
+                && rc.requiredStates().contains(RunState.STOP_REQUESTED)) {
+            return null; // e.g. the agent acknowledging a stop that is still being recorded: retry shortly
         }
         if (rc.requiredStates().contains(run.state())) {
             for (String m : rc.messagesUsed()) {

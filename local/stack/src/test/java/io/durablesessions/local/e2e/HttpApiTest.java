@@ -243,6 +243,24 @@ class HttpApiTest {
     }
 
     @Test
+    void onlyTheRunsOwnAgentMayHeartbeatItOrAcknowledgeItsControl() {
+        String s = session();
+        String other = LocalStack.devToken("agent-other", "agent");
+        assertThat(call("POST", "/v1/sessions/" + s + "/events", AGENT, post("run-o", "po", 0,
+                "{\"type\":\"run.started\",\"data\":{}}")).status()).isEqualTo(200);
+        long steer = call("POST", "/v1/sessions/" + s + "/runs/run-o/control", USER, "{\"command\":\"steer\",\"text\":\"shorter\"}")
+                .json().path("seq").asLong();
+        assertProblem(call("POST", "/v1/sessions/" + s + "/runs/run-o/heartbeat", other, null), 403, "FORBIDDEN");
+        assertProblem(call("POST", "/v1/sessions/" + s + "/runs/run-o/ack", other, "{\"controlSeq\":" + steer + "}"), 403, "FORBIDDEN");
+        // the owner still sees the steer as pending, and may do both
+        Res beat = call("POST", "/v1/sessions/" + s + "/runs/run-o/heartbeat", AGENT, null);
+        assertThat(beat.status()).isEqualTo(200);
+        assertThat(beat.json().path("control").get(0).path("seq").asLong()).isEqualTo(steer);
+        Res ack = call("POST", "/v1/sessions/" + s + "/runs/run-o/ack", AGENT, "{\"controlSeq\":" + steer + "}");
+        assertThat(ack.json().path("controlAckSeq").asLong()).isEqualTo(steer);
+    }
+
+    @Test
     void aSessionWhoseRetentionRanOutIsErasedWholeByTheSweeper() {
         String expiring = session();
         String forever = session();
