@@ -100,6 +100,14 @@ session.on('status', (s) => {
   c.textContent = s.connected ? 'live' : s.reconnecting ? `reconnecting… (${s.attempt})` : 'connecting…';
 });
 session.on('error', (e) => console.warn('durable session:', e));
+session.on('deleted', () => {
+  // erased on the server (DELETE or retention): show nothing of it, and do not reconnect
+  messagesEl.replaceChildren();
+  views.clear();
+  const c = $('conn');
+  c.dataset.state = 'deleted';
+  c.textContent = 'session deleted';
+});
 session.start();
 render(session.state);
 

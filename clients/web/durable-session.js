@@ -208,6 +208,8 @@ function joinSnapshot(frames) {
  *   'status'    ({connected, reconnecting, attempt})
  *   'replyEnd'  ({messageId, runId, reason, stoppedAtSeq})  a reply will not stream any more
  *   'run'       (run)                     a run changed state
+ *   'deleted'   ({sessionId})             the session was erased (DELETE or retention): the object has
+ *                                         closed itself and forgotten the session; it will not resume it
  *   'error'     (errorFrame | Error)
  */
 export class DurableSession {
@@ -465,6 +467,14 @@ export class DurableSession {
     }
     if (f.type === 'events') {
       for (const e of f.events ?? []) this.offer(e);
+      this.changed();
+    } else if (f.type === 'session_deleted' && f.sessionId === this.sessionId) {
+      // everything we hold is gone on the server: resuming would only fail, and keeping it would show it
+      this.close();
+      try { this.storage?.removeItem(this.storageKey()); } catch { /* storage unavailable */ }
+      this.assembler = new Assembler();
+      this.last = 0;
+      this.emit('deleted', { sessionId: this.sessionId });
       this.changed();
     } else if (f.type === 'snapshot') {
       if (this.synced || !conn.snapshot || (conn.hydrateId && f.requestId !== conn.hydrateId)) return;

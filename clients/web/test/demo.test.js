@@ -132,4 +132,26 @@ describe('demo chat in Chromium', { concurrency: false }, () => {
     assert.ok(stats.connects >= 3, `reconnected (${JSON.stringify(stats)})`);
     await page.close();
   });
+
+  test('a session erased on the server disappears from the tab, which does not reconnect to it', async () => {
+    const session = newSession('erase');
+    const page = await openTab(session);
+    await send(page, 'erase me later');
+    await replyDone(page);
+    assert.ok(await page.evaluate((key) => sessionStorage.getItem(key) !== null, `ds.session.${session}`));
+    // a back end erases it through the HTTP API (here with the page's own dev token, which may)
+    const status = await page.evaluate(async (id) => {
+      const { token } = await (await fetch('api/config')).json();
+      const r = await fetch(`/v1/sessions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+      return r.status;
+    }, session);
+    assert.equal(status, 200);
+    await page.waitForSelector('#conn[data-state="deleted"]', { timeout: 15000 });
+    assert.equal(await page.locator('.msg').count(), 0);
+    assert.equal(await page.evaluate((key) => sessionStorage.getItem(key), `ds.session.${session}`), null);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await page.evaluate(() => window.__ds.connected), false);
+    assert.equal(await page.locator('#conn').getAttribute('data-state'), 'deleted');
+    await page.close();
+  });
 });

@@ -48,6 +48,12 @@ public final class SessionSubscriber implements AutoCloseable {
 
         /** The service refused the subscription for good (e.g. FORBIDDEN); the subscriber stopped. */
         default void onFailed(DurableSessionException error) {}
+
+        /**
+         * The session was erased ({@code DELETE /v1/sessions/{id}} or its retention ran out): its
+         * events are gone, the subscriber stopped and will not resume it. Drop what you show of it.
+         */
+        default void onDeleted() {}
     }
 
     private static final Set<String> FATAL = Set.of("UNAUTHORIZED", "FORBIDDEN", "INVALID_MESSAGE",
@@ -459,6 +465,12 @@ public final class SessionSubscriber implements AutoCloseable {
                 }
             }
             case "snapshot" -> onSnapshotPart(frame);
+            case "session_deleted" -> {
+                if (sessionId.equals(frame.path("sessionId").asText())) {
+                    close();
+                    listener.onDeleted();
+                }
+            }
             default -> { }
         }
     }
