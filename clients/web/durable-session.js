@@ -454,7 +454,14 @@ export class DurableSession {
         this.subscribe(fresh);
       } catch { /* next tick */ }
     }
-    if (now - (c.lastSent ?? c.opened) >= this.opts.pingIntervalMs) this.request(c, { action: 'ping' }).catch(() => {});
+    if (now - (c.lastSent ?? c.opened) >= this.opts.pingIntervalMs) {
+      this.request(c, { action: 'ping' }).then((pong) => {
+        // the pong names the session's head: past what we have with no gap pending means the last
+        // events never reached us (their delivery gave up), so resume from the last one we have
+        const head = pong?.heads?.[this.sessionId] ?? 0;
+        if (!this.closed && this.synced && this.buffer.size === 0 && head > this.last && !c.dead) this.subscribe(c);
+      }).catch(() => {});
+    }
   }
 
   // -------------------------------------------------------------------------------- frames

@@ -14,6 +14,7 @@ import io.durablesessions.events.AppendResult.StaleEpoch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Server → client frames (docs/protocol.md §4), and the one mapping of outcomes to wire codes. */
 public final class Frames {
@@ -51,7 +52,20 @@ public final class Frames {
     }
 
     public static String pong(String requestId, long ts) {
-        return Json.write(base("pong", requestId).put("ts", ts));
+        return pong(requestId, ts, Map.of());
+    }
+
+    /**
+     * A {@code pong} with the head seq of every session the connection subscribes to, so an idle
+     * reader can tell it missed the last events (their delivery gave up) and resume (§7).
+     */
+    public static String pong(String requestId, long ts, Map<String, Long> heads) {
+        ObjectNode f = base("pong", requestId).put("ts", ts);
+        if (!heads.isEmpty()) {
+            ObjectNode h = f.putObject("heads");
+            new java.util.TreeMap<>(heads).forEach(h::put);
+        }
+        return Json.write(f);
     }
 
     /**

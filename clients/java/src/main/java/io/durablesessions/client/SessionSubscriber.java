@@ -435,7 +435,7 @@ public final class SessionSubscriber implements AutoCloseable {
             }
         }
         if (resubscribe) subscribe(c);
-        if (ping) c.request(Json.object().put("action", "ping"));
+        if (ping) c.request(Json.object().put("action", "ping")).thenAccept(pong -> onPong(c, pong));
         if (replace) {
             try {
                 WsConnection fresh = open();
@@ -451,6 +451,19 @@ public final class SessionSubscriber implements AutoCloseable {
                 // try again at the next tick; the old connection still works until the gateway closes it
             }
         }
+    }
+
+    /**
+     * A {@code pong} names the session's head: if it is past what we applied and no gap is pending,
+     * the last events never reached us (their delivery gave up), so resume from the last one we have.
+     */
+    private void onPong(WsConnection c, ObjectNode pong) {
+        long head = pong.path("heads").path(sessionId).asLong(0);
+        boolean behind;
+        synchronized (this) {
+            behind = synced && buffer.isEmpty() && head > last && hydrateRequestId == null;
+        }
+        if (behind && !closed) subscribe(c);
     }
 
     // ----------------------------------------------------------------------------------- frames

@@ -34,7 +34,8 @@ public final class Router {
             case Subscribe s -> subscriptions.subscribe(s, caller);
             case Unsubscribe u -> subscriptions.unsubscribe(u, caller);
             case Control c -> controller.control(c, caller);
-            case Ping p -> Frames.pong(p.requestId(), services.clock().millis());
+            case Ping p -> Frames.pong(p.requestId(), services.clock().millis(), services.sessions()
+                    .heads(services.connections().subscribedSessions(caller.connectionId())));
             case ClientMessage.Heartbeat h -> controller.heartbeat(h, caller);
         };
     }

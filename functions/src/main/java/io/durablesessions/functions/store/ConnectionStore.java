@@ -146,6 +146,11 @@ public final class ConnectionStore {
         }
     }
 
+    /** The sessions the connection subscribes to. */
+    public List<String> subscribedSessions(String connectionId) {
+        return rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).map(sk -> sk.substring(SUB.length())).toList();
+    }
+
     /** Number of sessions the connection subscribes to (a bound against subscribe floods). */
     public int subscriptionCount(String connectionId) {
         return (int) rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).count();

@@ -405,6 +405,29 @@ public final class SessionStore {
         }
     }
 
+    /** The head seq of each session (0 when it has none yet), eventually consistent, 100 keys per BatchGetItem. */
+    public Map<String, Long> heads(List<String> sessionIds) {
+        Map<String, Long> heads = new HashMap<>();
+        for (int i = 0; i < sessionIds.size(); i += 100) {
+            List<Map<String, AttributeValue>> keys = new ArrayList<>();
+            for (String id : sessionIds.subList(i, Math.min(sessionIds.size(), i + 100))) {
+                heads.put(id, 0L);
+                keys.add(Map.of(Attrs.SESSION_ID, s(id), Attrs.SK, s(SESSION_SK)));
+            }
+            Map<String, KeysAndAttributes> request = Map.of(tables.sessions(), KeysAndAttributes.builder().keys(keys)
+                    .projectionExpression("#sid, head").expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID)).build());
+            while (request != null && !request.isEmpty()) {
+                Map<String, KeysAndAttributes> req = request;
+                var r = ddb.batchGetItem(b -> b.requestItems(req));
+                for (var row : r.responses().getOrDefault(tables.sessions(), List.of())) {
+                    heads.put(Attrs.str(row, Attrs.SESSION_ID), Attrs.num(row, "head", 0));
+                }
+                request = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
+            }
+        }
+        return heads;
+    }
+
     /** The head row and the producer row, strongly consistent, in one round trip. */
     private Map<String, Map<String, AttributeValue>> readHeadAndProducer(String sessionId, Producer producer) {
         Map<String, Map<String, AttributeValue>> rows = new HashMap<>();

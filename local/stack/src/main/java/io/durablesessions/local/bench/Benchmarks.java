@@ -42,7 +42,7 @@ import org.HdrHistogram.Histogram;
  * {@code --quick} runs the same code at sanity sizes (CI); the default is the full run. Prints the
  * tables and writes docs/benchmarks.md (unless {@code --no-write}).
  *
- * <p>Options: {@code --quick}, {@code --only=cost,latency,throughput,resume,fanout,package},
+ * <p>Options: {@code --quick}, {@code --only=cost,latency,throughput,resume,fanout,http,package},
  * {@code --out=PATH}, {@code --no-write}.
  */
 public final class Benchmarks {
@@ -136,6 +136,7 @@ public final class Benchmarks {
             if (enabled("throughput")) section("throughput", this::throughput);
             if (enabled("resume")) section("resume and hydrate", this::resume);
             if (enabled("fanout")) section("fan-out", this::fanout);
+            if (enabled("http")) section("HTTP agent", this::httpAgent);
         } finally {
             stack.close();
         }
@@ -448,6 +449,34 @@ public final class Benchmarks {
                         + "'offered appends/s' shows what it took and 'events' is what was sent); the send time (System.nanoTime) rides in the event data and is compared "
                         + "with the arrival time at each subscriber, in the same JVM. Includes the stream poll interval "
                         + "(20 ms locally; AWS polls ~4×/s per shard, so add up to ~250 ms there).");
+    }
+
+    // ------------------------------------------------------------------------------------ HTTP agent
+
+    private void httpAgent() throws Exception {
+        HttpAgentBench b = new HttpAgentBench(stack);
+        int n = quick ? 100 : 500;
+        settle();
+        HttpAgentBench.AppendCost overWs = b.webSocketAppends(n);
+        settle();
+        HttpAgentBench.AppendCost overHttp = b.httpAppends(n);
+        report.table("HTTP agent: one streaming append (a text.delta of 8 tokens, with producer and run), sequential",
+                HttpAgentBench.header(), List.of(HttpAgentBench.row(overWs), HttpAgentBench.row(overHttp)),
+                "Capacity units as the embedded DynamoDB bills them (the same formulas as DynamoDB on-demand), for every "
+                        + "request of the append, including the per-message checks. Latency is the client's round trip "
+                        + "(the WebSocket's ack, the POST's answer). The HTTP answer also carries the run's state and pending "
+                        + "control (a GetItem of the run, and a BatchGetItem when control is pending), which is what lets an "
+                        + "agent without a socket obey a stop.");
+        java.util.Random random = new java.util.Random(20261130L);
+        List<HttpAgentBench.StopTrial> trials = new ArrayList<>();
+        for (int i = 0; i < (quick ? 5 : 20); i++) trials.add(b.stopTrial(random));
+        report.table("HTTP agent: cancel → the agent knows (it posts every " + HttpAgentBench.POST_INTERVAL.toMillis()
+                        + " ms and has no socket)",
+                List.of("trials", "p50 ms", "p95 ms", "max ms", "most posts started after the cancel before it knew"),
+                HttpAgentBench.stopRows(trials),
+                "A user POSTs cancel at a random moment (seed 20261130); the agent learns from the answer to its own post: "
+                        + "`run.stop_requested` in `control`, or 409 `RUN_FENCED`. Measured from the cancel being sent to that "
+                        + "answer arriving. 1 = the first post after the cancel told it (the post in flight may already have).");
     }
 
     // ------------------------------------------------------------------------------------ throughput

@@ -135,6 +135,31 @@ class HttpApiAuthTest {
     }
 
     @Test
+    void withoutAnAuthorizerTheFunctionVerifiesTheBearerTokenItself() {
+        // an API deployed without the authorizer (-c authorizer=false) or driven directly: no authorizer context
+        APIGatewayV2HTTPEvent valid = event("/v1/sessions/direct-1/events", null, null);
+        valid.getHeaders().put("authorization", "Bearer " + LocalStack.devToken("direct", "agent"));
+        assertThat(handler().handleRequest(valid, null).getStatusCode()).isEqualTo(200);
+
+        APIGatewayV2HTTPEvent forged = event("/v1/sessions/direct-1/events", null, null);
+        forged.getHeaders().put("authorization", "Bearer " + LocalStack.devToken("direct", "agent").replace('.', '!'));
+        APIGatewayV2HTTPResponse refused = handler().handleRequest(forged, null);
+        assertThat(refused.getStatusCode()).isEqualTo(401);
+        assertThat(refused.getHeaders()).containsEntry("Content-Type", "application/problem+json");
+
+        APIGatewayV2HTTPEvent none = event("/v1/sessions/direct-1/events", null, null);
+        assertThat(handler().handleRequest(none, null).getStatusCode()).isEqualTo(401);
+
+        // a deployment with no token key at all (IAM only, or the authorizer off) accepts no bearer token
+        HttpApiHandler keyless = new HttpApiHandler(stack.services(), null, IamPrincipals.NONE);
+        APIGatewayV2HTTPEvent again = event("/v1/sessions/direct-1/events", null, null);
+        again.getHeaders().put("authorization", "Bearer " + LocalStack.devToken("direct", "agent"));
+        APIGatewayV2HTTPResponse r = keyless.handleRequest(again, null);
+        assertThat(r.getStatusCode()).isEqualTo(401);
+        assertThat(Json.parseObject(r.getBody()).path("detail").asText()).contains("verifies no bearer tokens");
+    }
+
+    @Test
     void anIamCallerActsUnderTheSubjectAndGrantsTheOperatorGaveItsRole() {
         String s = "iam-" + UUID.randomUUID();
         Res r = send(signed(events(stack.iamHttpApiUrl(), s), EVENT, LocalIam.ACCESS_KEY_ID, LocalIam.SECRET_ACCESS_KEY,

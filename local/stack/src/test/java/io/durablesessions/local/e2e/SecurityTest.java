@@ -154,8 +154,9 @@ class SecurityTest {
         try (WsClient leaver = connectWith(t);
              WsClient agent = connectWith(token("agent", "agent", Grant.prefix("", Capability.READ, Capability.APPEND, Capability.AGENT)))) {
             assertThat(subscribe(leaver, s).path("type").asText()).isEqualTo("subscribed");
-            append(agent, s, null, CUSTOM);
-            await().atMost(Duration.ofSeconds(10)).until(() -> !leaver.rawSeqs().isEmpty());
+            // wait for the agent's event itself: the subscriber's own presence.joined may arrive first
+            long delivered = append(agent, s, null, CUSTOM).path("lastSeq").asLong();
+            await().atMost(Duration.ofSeconds(10)).until(() -> leaver.rawSeqs().contains(delivered));
             int before = leaver.rawSeqs().size();
 
             stack.services().revocations().revokeToken(revokedId, Duration.ofHours(1));
