@@ -28,7 +28,8 @@ import java.util.Map;
  * -------------+---------------------------------------+---------------------------------------------+------------------+-------------
  * $connect     | PutItem                               | -                                           | -                | -
  * $disconnect  | GetItem, Query, DeleteItem            | UpdateItem (presence leave deadline)        | -                | -
- * $default     | GetItem, BatchGetItem, UpdateItem     | -                                           | -                | -
+ * $default     | GetItem, BatchGetItem, UpdateItem,    | BatchGetItem (ping: heads)                  | -                | -
+ *              | Query (ping: the connection's rows)   |                                             |                  |
  * append       | GetItem, BatchGetItem, UpdateItem     | GetItem, UpdateItem, PutItem, BatchGetItem  | PutItem, Query   | -
  * control      | GetItem, BatchGetItem, UpdateItem     | GetItem, UpdateItem, PutItem, BatchGetItem, | PutItem, Query   | -
  *              |                                       | Query (sub-runs of a cancelled run)         |                  |
@@ -55,7 +56,8 @@ import java.util.Map;
  * per-connection rate limit ({@code ConnectionStore.admit}: UpdateItem on connections); only then
  * does the feature run. {@code $default} receives only frames no other route matched (ping,
  * unknown actions, malformed JSON): ping passes those three checks, the others are refused before
- * any read. An append (and control, and every service event: presence, run.failed, run.stopped)
+ * any read; a ping's answer names the head seq of each session the connection
+ * subscribes to (Query of its rows, BatchGetItem of their SESSION rows). An append (and control, and every service event: presence, run.failed, run.stopped)
  * reads the SESSION/PRODUCER/RUN rows (GetItem), commits one transaction (Update SESSION head, Put
  * the events, Put PRODUCER / a new RUN / a PRESENCE row, Update RUN, Delete an expired PRESENCE row)
  * and may compact afterwards (Query the events above the watermark, BatchGetItem the stored items,
@@ -103,7 +105,8 @@ public final class Permissions {
     static final Map<Class<?>, DataAccess> ROUTES = Map.of(
             ConnectHandler.class, DataAccess.none().table(CONNECTIONS, "PutItem"),
             DisconnectHandler.class, connectionGone(DataAccess.none()),
-            DefaultHandler.class, routeChecks(),
+            // ping answers with the heads of the connection's sessions: its rows (Query), their SESSION rows
+            DefaultHandler.class, routeChecks().table(CONNECTIONS, "Query").table(SESSIONS, "BatchGetItem"),
             AppendHandler.class, appendLike(),
             ControlHandler.class, appendLike().table(SESSIONS, "Query"),
             HeartbeatHandler.class, routeChecks().table(SESSIONS, "GetItem", "UpdateItem"),

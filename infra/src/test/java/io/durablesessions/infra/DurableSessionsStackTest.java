@@ -258,7 +258,9 @@ class DurableSessionsStackTest {
         String[] checks = {"GetItem", "BatchGetItem", "UpdateItem"};
         expected.put(route(DisconnectHandler.class), Map.of(cTable, ddb("GetItem", "Query", "DeleteItem"),
                 sTable, ddb("UpdateItem")));
-        expected.put(route(DefaultHandler.class), Map.of(cTable, ddb(checks)));
+        // ping: the heads of the connection's sessions
+        expected.put(route(DefaultHandler.class), Map.of(cTable, ddb("GetItem", "BatchGetItem", "UpdateItem", "Query"),
+                sTable, ddb("BatchGetItem")));
         expected.put(route(AppendHandler.class), Map.of(cTable, ddb(checks),
                 sTable, ddb("GetItem", "UpdateItem", "PutItem", "BatchGetItem"), eTable, ddb("PutItem", "Query")));
         expected.put(route(ControlHandler.class), Map.of(cTable, ddb(checks),
