@@ -472,11 +472,12 @@ public final class Benchmarks {
         for (int i = 0; i < (quick ? 5 : 20); i++) trials.add(b.stopTrial(random));
         report.table("HTTP agent: cancel → the agent knows (it posts every " + HttpAgentBench.POST_INTERVAL.toMillis()
                         + " ms and has no socket)",
-                List.of("trials", "p50 ms", "p95 ms", "max ms", "most posts started after the cancel before it knew"),
+                List.of("trials", "p50 ms", "p95 ms", "max ms", "most posts started after the stop was recorded, before it knew"),
                 HttpAgentBench.stopRows(trials),
                 "A user POSTs cancel at a random moment (seed 20261130); the agent learns from the answer to its own post: "
                         + "`run.stop_requested` in `control`, or 409 `RUN_FENCED`. Measured from the cancel being sent to that "
-                        + "answer arriving. 1 = the first post after the cancel told it (the post in flight may already have).");
+                        + "answer arriving. The last column counts the agent's posts that began after the cancel's own answer "
+                        + "(the stop recorded): 1 means the first such post told it; 0 that the post already in flight did.");
     }
 
     // ------------------------------------------------------------------------------------ throughput

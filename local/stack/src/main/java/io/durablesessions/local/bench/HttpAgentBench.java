@@ -98,8 +98,11 @@ final class HttpAgentBench {
         }
     }
 
-    /** One stop trial: how long from the user's cancel to the agent knowing, and how many posts it took. */
-    record StopTrial(long micros, int postsStartedAfterCancel) {}
+    /**
+     * One stop trial: how long from the user sending cancel to the agent knowing, and how many of
+     * the agent's posts started after the stop was recorded (the cancel's answer) before it knew.
+     */
+    record StopTrial(long micros, int postsAfterRecorded) {}
 
     /**
      * An agent posts a delta every {@link #POST_INTERVAL}; after a random 300–700 ms a user cancels
@@ -112,13 +115,13 @@ final class HttpAgentBench {
         require(post(path, agentToken, append("run-1", "p", 0, ProducerWriter.event("run.started", Json.object()),
                 ProducerWriter.event("message.start", Json.object().put("messageId", "m-1").put("role", "assistant")))));
         AtomicLong cancelSent = new AtomicLong();
+        AtomicLong cancelRecorded = new AtomicLong();
         AtomicLong learned = new AtomicLong();
         int[] postsAfter = new int[1];
         Thread agent = Thread.ofPlatform().name("http-agent").start(() -> {
             for (int i = 1; i < 10_000 && learned.get() == 0; i++) {
                 long started = System.nanoTime();
-                boolean afterCancel = cancelSent.get() != 0;
-                if (afterCancel) postsAfter[0]++;
+                if (cancelRecorded.get() != 0) postsAfter[0]++;
                 Answer a = post(path, agentToken, append("run-1", "p", i, ProducerWriter.delta("m-1", tokens(i))));
                 if (knowsOfStop(a)) {
                     learned.set(System.nanoTime());
@@ -131,6 +134,7 @@ final class HttpAgentBench {
         Thread.sleep(300 + random.nextInt(400));
         cancelSent.set(System.nanoTime());
         require(post("/v1/sessions/" + s + "/runs/run-1/control", userToken, Json.object().put("command", "cancel")));
+        cancelRecorded.set(System.nanoTime());
         agent.join(30_000);
         if (learned.get() == 0) throw new IllegalStateException("the agent never learned of the stop");
         return new StopTrial((learned.get() - cancelSent.get()) / 1000, postsAfter[0]);
@@ -178,7 +182,7 @@ final class HttpAgentBench {
         int maxPosts = 0;
         for (StopTrial t : trials) {
             h.recordValue(Math.max(0, t.micros()));
-            maxPosts = Math.max(maxPosts, t.postsStartedAfterCancel());
+            maxPosts = Math.max(maxPosts, t.postsAfterRecorded());
         }
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {String.valueOf(trials.size()), Benchmarks.ms(h, 50), Benchmarks.ms(h, 95),
