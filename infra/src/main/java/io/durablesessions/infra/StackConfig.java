@@ -39,6 +39,9 @@ public record StackConfig(String stackName, String stageName, int logRetentionDa
                           Optional<String> alarmTopicArn, boolean nag, HandlerLimits limits, boolean httpApi,
                           String iamPrincipals) {
 
+    /** Lambda allows 4 KB of environment variables in all; leave room for the tables, limits and JWT settings. */
+    static final int MAX_IAM_PRINCIPALS_CHARS = 2048;
+
     public static final String IDENTITY_QUERYSTRING = "querystring";
     public static final String IDENTITY_PROTOCOL = "protocol";
 
@@ -134,6 +137,11 @@ public record StackConfig(String stackName, String stageName, int logRetentionDa
             if (!httpApi) throw new IllegalArgumentException("context 'iamPrincipals' needs the HTTP API (httpApi=true)");
             // the same parser the function runs at cold start: a bad table fails the synth, not the first request
             io.durablesessions.functions.auth.IamPrincipals.parse(iamPrincipals);
+            if (iamPrincipals.length() > MAX_IAM_PRINCIPALS_CHARS) {
+                throw new IllegalArgumentException("context 'iamPrincipals' is " + iamPrincipals.length() + " characters; "
+                        + "keep it under " + MAX_IAM_PRINCIPALS_CHARS + " (it travels in the function's environment, which "
+                        + "Lambda limits to 4 KB in all): grant roles prefixes (tenants) rather than single sessions");
+            }
         }
     }
 

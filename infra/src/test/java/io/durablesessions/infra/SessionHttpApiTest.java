@@ -134,6 +134,14 @@ class SessionHttpApiTest {
                 .hasMessageContaining("not an IAM role or user ARN");
         assertThatThrownBy(() -> Synth.config().withHttpApi(false).withIamPrincipals(IAM))
                 .hasMessageContaining("httpApi");
+        StringBuilder many = new StringBuilder("{");
+        for (int i = 0; i < 40; i++) {
+            if (i > 0) many.append(',');
+            many.append("\"arn:aws:iam::123456789012:role/agent-").append(i).append("\": {\"subject\": \"agent-").append(i)
+                    .append("\", \"role\": \"agent\", \"grants\": [{\"prefix\": \"t").append(i).append(":\", \"caps\": [\"append\"]}]}");
+        }
+        String tooBig = many.append('}').toString();
+        assertThatThrownBy(() -> Synth.config().withIamPrincipals(tooBig)).hasMessageContaining("4 KB");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.durablesessions.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.events.Coalescing;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
@@ -44,7 +45,7 @@ import java.util.function.Supplier;
  *       SAME producer seq, so a lost ack never writes twice ({@code duplicate: true} counts as
  *       success).</li>
  *   <li>{@link Reply#delta} is coalesced: text waits at most {@code coalesceWindow} (default
- *       75 ms) from its first character and goes out as one {@code text.delta}; big text is split
+ *       {@link Coalescing#DEFAULT_WINDOW}, 150 ms) from its first character and goes out as one {@code text.delta}; big text is split
  *       so every event stays under {@link Limits#MAX_EVENT_BYTES}.</li>
  *   <li>Cancel, interrupt and steer reach {@code onControl} once each (deduplicated by seq). Over
  *       the WebSocket they come from a {@code controlOnly} subscription; over HTTP in the answer to
@@ -142,7 +143,7 @@ public final class DurableAgent implements AutoCloseable {
         private Supplier<String> bearerToken = () -> null;
         private RequestSigner signer = RequestSigner.NONE;
         private long epoch = System.currentTimeMillis();
-        private Duration window = Duration.ofMillis(75);
+        private Duration window = Coalescing.DEFAULT_WINDOW;
         private int maxDeltaBytes = 16 * 1024;
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(10);

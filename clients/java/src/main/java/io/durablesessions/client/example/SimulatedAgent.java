@@ -36,7 +36,7 @@ public final class SimulatedAgent implements AutoCloseable {
     /** How the simulated model behaves. */
     public record Options(int tokensPerSecond, int replyTokens, Duration coalesceWindow) {
         public static Options defaults() {
-            return new Options(20, 60, Duration.ofMillis(75));
+            return new Options(20, 60, io.durablesessions.events.Coalescing.DEFAULT_WINDOW);
         }
     }
 
@@ -165,7 +165,7 @@ public final class SimulatedAgent implements AutoCloseable {
             System.exit(2);
         }
         SimulatedAgent sim = new SimulatedAgent(url, () -> "token=" + token + "&label=simulator", session, id,
-                new Options(rate, tokens, Duration.ofMillis(75)));
+                new Options(rate, tokens, io.durablesessions.events.Coalescing.DEFAULT_WINDOW));
         sim.agent.append(EventType.AGENT_JOINED, Json.object().put("label", "simulator")).join();
         System.out.println("simulated agent " + id + " is watching session " + session + " at " + url);
         Runtime.getRuntime().addShutdownHook(new Thread(sim::close));

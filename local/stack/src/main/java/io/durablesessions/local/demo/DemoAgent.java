@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * The demo's simulated agent for one session, speaking the wire protocol directly (the Java SDK in
  * {@code clients/java} depends on this module for its tests, so this module cannot use it): one
  * agent connection, an idempotent producer with one append in flight (a lost ack or a cut
- * connection re-sends the same producer seq), text coalesced for 75 ms, a control-only
+ * connection re-sends the same producer seq), text coalesced for the default window, a control-only
  * subscription, and obedience: cancel stops at once and acknowledges, interrupt ends the reply,
  * steer is woven into the rest of the reply. A heartbeat keeps a slow reply alive.
  */
@@ -119,7 +119,7 @@ final class DemoAgent implements AutoCloseable {
                 buffered.append(" [steered: ").append(s).append("]");
             }
             buffered.append(i == 0 ? "" : " ").append(i < echo.length ? echo[i] : WORDS[(i - echo.length) % WORDS.length]);
-            if (System.nanoTime() - lastFlush >= 75_000_000L || i == total - 1) {
+            if (System.nanoTime() - lastFlush >= io.durablesessions.events.Coalescing.DEFAULT_WINDOW.toNanos() || i == total - 1) {
                 if (!append(run, delta(message, buffered.toString()))) return;
                 buffered.setLength(0);
                 lastFlush = System.nanoTime();
