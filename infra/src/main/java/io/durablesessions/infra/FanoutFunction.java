@@ -5,7 +5,6 @@ import io.durablesessions.functions.fanout.FanoutMapping;
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
 import io.github.cdklabs.cdknag.RegexAppliesTo;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Duration;
@@ -42,9 +41,7 @@ public final class FanoutFunction extends Construct {
     public FanoutFunction(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
                           StackConfig config) {
         super(scope, id);
-        Map<String, String> env = new LinkedHashMap<>(tables.environment());
-        env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint());
-        env.putAll(config.limits().environment());
+        Map<String, String> env = JavaFunction.handlerEnvironment(tables, api, config);
         var spec = new JavaFunction.Spec(HANDLER, "stream fan-out", MEMORY_MB, TIMEOUT, config.snapStart(), env,
                 Permissions.fanout());
         this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);

@@ -54,6 +54,17 @@ public final class JavaFunction extends Construct {
      * @param environment environment variables (table names, MANAGEMENT_ENDPOINT, …)
      * @param access      DynamoDB and @connections access
      */
+    /**
+     * What {@code Services.fromEnvironment()} reads in every handler that uses the store: the table
+     * names, the management API's endpoint and the handlers' limits and deadlines. A new map: callers add theirs.
+     */
+    static Map<String, String> handlerEnvironment(SessionTables tables, WebSocketApi api, StackConfig config) {
+        Map<String, String> env = new LinkedHashMap<>(tables.environment());
+        env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint());
+        env.putAll(config.limits().environment());
+        return env;
+    }
+
     public record Spec(String handler, String description, int memoryMb, Duration timeout, boolean snapStart,
                        Map<String, String> environment, DataAccess access) {}
 

@@ -1,7 +1,6 @@
 package io.durablesessions.infra;
 
 import io.durablesessions.functions.liveness.SweeperHandler;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Duration;
@@ -33,9 +32,8 @@ public final class LivenessSweeper extends Construct {
     public LivenessSweeper(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
                            StackConfig config) {
         super(scope, id);
-        Map<String, String> env = new LinkedHashMap<>(tables.environment());
-        env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint()); // Services.fromEnvironment() requires it
-        env.putAll(config.limits().environment()); // liveness / stop-ack deadlines, presence grace
+        // liveness / stop-ack deadlines, presence grace; MANAGEMENT_ENDPOINT for session_deleted (retention)
+        Map<String, String> env = JavaFunction.handlerEnvironment(tables, api, config);
         var spec = new JavaFunction.Spec(HANDLER, "liveness sweeper", MEMORY_MB, TIMEOUT, false, env,
                 Permissions.sweeper());
         this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);

@@ -40,9 +40,7 @@ public final class RouteFunctions extends Construct {
     public RouteFunctions(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
                           StackConfig config, IWebSocketRouteAuthorizer connectAuthorizerOrNull) {
         super(scope, id);
-        Map<String, String> env = new LinkedHashMap<>(tables.environment());
-        env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint());
-        env.putAll(config.limits().environment());
+        Map<String, String> env = JavaFunction.handlerEnvironment(tables, api, config);
         for (Routes.Route route : Routes.ALL) {
             boolean subscribe = route.handlerClass() == SubscribeHandler.class;
             var spec = new JavaFunction.Spec(route.lambdaHandler(), "route " + route.key(), MEMORY_MB,

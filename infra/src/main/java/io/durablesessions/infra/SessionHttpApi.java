@@ -6,7 +6,6 @@ import io.durablesessions.functions.http.HttpApiHandler;
 import io.durablesessions.functions.http.HttpRoutes;
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Duration;
@@ -66,9 +65,7 @@ public final class SessionHttpApi extends Construct {
     public SessionHttpApi(Construct scope, String id, Code code, SessionTables tables, WebSocketApi webSocket,
                           StackConfig config) {
         super(scope, id);
-        Map<String, String> env = new LinkedHashMap<>(tables.environment());
-        env.put("MANAGEMENT_ENDPOINT", webSocket.managementEndpoint()); // session_deleted frames to subscribers
-        env.putAll(config.limits().environment());
+        Map<String, String> env = JavaFunction.handlerEnvironment(tables, webSocket, config); // + session_deleted frames
         if (config.authorizer()) env.putAll(config.jwt().environment());
         if (config.iamHttpApi()) env.put(IamPrincipals.ENV, config.iamPrincipals());
         this.function = new JavaFunction(this, "Function", new JavaFunction.Spec(HANDLER, "HTTP API",

@@ -69,6 +69,7 @@ final class HttpAgentBench {
         require(post(path, agentToken, append("run-1", "p", 0, ProducerWriter.event("run.started", Json.object()),
                 ProducerWriter.event("message.start", Json.object().put("messageId", "m-1").put("role", "assistant")))));
         Stats stats = stack.dynamo().stats();
+        quiesce(stats);
         Stats.Snapshot before = stats.snapshot();
         Histogram h = new Histogram(3_600_000_000L, 3);
         for (int i = 1; i <= n; i++) {
@@ -86,6 +87,7 @@ final class HttpAgentBench {
             w.append("run-1", List.of(ProducerWriter.event("run.started", Json.object()),
                     ProducerWriter.event("message.start", Json.object().put("messageId", "m-1").put("role", "assistant"))));
             Stats stats = stack.dynamo().stats();
+            quiesce(stats);
             Stats.Snapshot before = stats.snapshot();
             Histogram h = new Histogram(3_600_000_000L, 3);
             for (int i = 1; i <= n; i++) {
@@ -157,6 +159,18 @@ final class HttpAgentBench {
         StringBuilder sb = new StringBuilder();
         for (int t = 0; t < 8; t++) sb.append("t").append(i * 8 + t).append(' ');
         return sb.toString();
+    }
+
+    /** Waits (up to 20 s) until nothing is written for a second: other work's writes must not count. */
+    private static void quiesce(Stats stats) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        double last = wcu(stats.snapshot());
+        while (System.nanoTime() < deadline) {
+            ProducerWriter.sleep(1000);
+            double now = wcu(stats.snapshot());
+            if (now == last) return;
+            last = now;
+        }
     }
 
     private static double wcu(Stats.Snapshot s) {
