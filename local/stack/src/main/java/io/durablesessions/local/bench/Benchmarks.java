@@ -280,6 +280,7 @@ public final class Benchmarks {
         List<BenchClient> clients = new ArrayList<>();
         Stats stats = stack.dynamo().stats();
         settle();
+        HttpAgentBench.quiesce(stats); // earlier sections' clients leave (presence) a few seconds after they close
         stats.reset();
         WebSocketApiEmulator.Counters gw0 = stack.gateway().counters();
         StreamEventSource.Counters fo0 = stack.fanout().counters();

@@ -162,7 +162,7 @@ final class HttpAgentBench {
     }
 
     /** Waits (up to 20 s) until nothing is written for a second: other work's writes must not count. */
-    private static void quiesce(Stats stats) {
+    static void quiesce(Stats stats) {
         long deadline = System.nanoTime() + 20_000_000_000L;
         double last = wcu(stats.snapshot());
         while (System.nanoTime() < deadline) {
