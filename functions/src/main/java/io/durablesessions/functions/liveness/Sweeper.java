@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.logging.Logger;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 
 /**
  * Acts on every deadline that has passed, found with one Query per shard of the sparse due
@@ -42,23 +41,17 @@ public final class Sweeper {
         int acted = 0;
         for (int shard = 0; shard < Attrs.DUE_SHARDS; shard++) {
             String key = "due#" + shard;
-            Map<String, AttributeValue> start = null;
-            do {
-                Map<String, AttributeValue> from = start;
-                QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).indexName(Attrs.DUE_INDEX)
-                        .keyConditionExpression("#shard = :shard AND #due <= :now")
-                        .expressionAttributeNames(Map.of("#shard", Attrs.DUE_SHARD, "#due", Attrs.DUE_AT))
-                        .expressionAttributeValues(Map.of(":shard", s(key), ":now", n(now)))
-                        .exclusiveStartKey(from));
-                for (Map<String, AttributeValue> row : r.items()) {
-                    try {
-                        acted += act(row);
-                    } catch (RuntimeException e) {
-                        LOG.warning("sweeping one deadline failed; next sweep retries it: " + e);
-                    }
+            for (Map<String, AttributeValue> row : ddb.queryPaginator(q -> q.tableName(tables.sessions())
+                    .indexName(Attrs.DUE_INDEX)
+                    .keyConditionExpression("#shard = :shard AND #due <= :now")
+                    .expressionAttributeNames(Map.of("#shard", Attrs.DUE_SHARD, "#due", Attrs.DUE_AT))
+                    .expressionAttributeValues(Map.of(":shard", s(key), ":now", n(now)))).items()) {
+                try {
+                    acted += act(row);
+                } catch (RuntimeException e) {
+                    LOG.warning("sweeping one deadline failed; next sweep retries it: " + e);
                 }
-                start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-            } while (start != null);
+            }
         }
         return acted;
     }

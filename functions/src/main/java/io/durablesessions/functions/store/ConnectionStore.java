@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 
 /**
@@ -160,20 +159,14 @@ public final class ConnectionStore {
     public List<Subscriber> subscribers(String sessionId) {
         List<Subscriber> ids = new ArrayList<>();
         long now = clock.millis() / 1000;
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> from = start;
-            QueryResponse r = ddb.query(q -> q.tableName(table).keyConditionExpression("pk = :pk")
-                    .expressionAttributeValues(Map.of(":pk", s(SUB + sessionId))).exclusiveStartKey(from));
-            for (var item : r.items()) {
-                if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) {
-                    AttributeValue c = item.get("controlOnly");
-                    ids.add(new Subscriber(Attrs.str(item, Attrs.SK), Principal.fromJson(Attrs.str(item, "principal")),
-                            c != null && Boolean.TRUE.equals(c.bool())));
-                }
+        for (var item : ddb.queryPaginator(q -> q.tableName(table).keyConditionExpression("pk = :pk")
+                .expressionAttributeValues(Map.of(":pk", s(SUB + sessionId)))).items()) {
+            if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) {
+                AttributeValue c = item.get("controlOnly");
+                ids.add(new Subscriber(Attrs.str(item, Attrs.SK), Principal.fromJson(Attrs.str(item, "principal")),
+                        c != null && Boolean.TRUE.equals(c.bool())));
             }
-            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-        } while (start != null);
+        }
         return ids;
     }
 
@@ -199,14 +192,9 @@ public final class ConnectionStore {
 
     private List<String> rowsOf(String connectionId) {
         List<String> sks = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> from = start;
-            QueryResponse r = ddb.query(q -> q.tableName(table).consistentRead(true).keyConditionExpression("pk = :pk")
-                    .expressionAttributeValues(Map.of(":pk", s(CONN + connectionId))).exclusiveStartKey(from));
-            r.items().forEach(i -> sks.add(Attrs.str(i, Attrs.SK)));
-            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-        } while (start != null);
+        ddb.queryPaginator(q -> q.tableName(table).consistentRead(true).keyConditionExpression("pk = :pk")
+                        .expressionAttributeValues(Map.of(":pk", s(CONN + connectionId))))
+                .items().forEach(i -> sks.add(Attrs.str(i, Attrs.SK)));
         return sks;
     }
 

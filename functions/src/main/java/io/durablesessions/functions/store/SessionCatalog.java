@@ -84,21 +84,13 @@ public final class SessionCatalog {
         return r.hasItem() && !r.item().isEmpty() ? SessionInfo.of(r.item()) : null;
     }
 
-    /** Members present (or within their grace period) in the session: one COUNT Query. */
+    /** Members present (or within their grace period) in the session: one COUNT Query (paged). */
     public int presenceCount(String sessionId) {
-        int count = 0;
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> from = start;
-            QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).select(Select.COUNT)
-                    .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
-                    .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
-                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(PresenceStore.PRESENCE_PREFIX)))
-                    .exclusiveStartKey(from));
-            count += r.count();
-            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-        } while (start != null);
-        return count;
+        return ddb.queryPaginator(q -> q.tableName(tables.sessions()).select(Select.COUNT)
+                        .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
+                        .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
+                        .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(PresenceStore.PRESENCE_PREFIX))))
+                .stream().mapToInt(QueryResponse::count).sum();
     }
 
     /** One page of an owner's sessions, newest first; {@code next} is null on the last page. */
@@ -240,15 +232,9 @@ public final class SessionCatalog {
         Map<String, String> allNames = new HashMap<>(names);
         allNames.putAll(moreNames);
         List<Map<String, AttributeValue>> out = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> from = start;
-            QueryResponse r = ddb.query(q -> q.tableName(table).consistentRead(true)
-                    .keyConditionExpression(keyCondition).expressionAttributeNames(allNames)
-                    .expressionAttributeValues(values).projectionExpression(projection).exclusiveStartKey(from));
-            out.addAll(r.items());
-            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-        } while (start != null);
+        ddb.queryPaginator(q -> q.tableName(table).consistentRead(true)
+                .keyConditionExpression(keyCondition).expressionAttributeNames(allNames)
+                .expressionAttributeValues(values).projectionExpression(projection)).items().forEach(out::add);
         return out;
     }
 

@@ -258,17 +258,10 @@ public final class SessionStore {
     /** Every sessions-table row of the session whose sort key starts with {@code prefix}: one paged Query. */
     List<Map<String, AttributeValue>> rowsWithPrefix(String sessionId, String prefix) {
         List<Map<String, AttributeValue>> out = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> from = start;
-            QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).consistentRead(true)
-                    .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
-                    .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
-                    .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(prefix)))
-                    .exclusiveStartKey(from));
-            out.addAll(r.items());
-            start = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty() ? r.lastEvaluatedKey() : null;
-        } while (start != null);
+        ddb.queryPaginator(q -> q.tableName(tables.sessions()).consistentRead(true)
+                .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
+                .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
+                .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(prefix)))).items().forEach(out::add);
         return out;
     }
 
