@@ -4,6 +4,7 @@ import static io.durablesessions.functions.store.Attrs.n;
 import static io.durablesessions.functions.store.Attrs.s;
 
 import io.durablesessions.functions.store.Attrs;
+import io.durablesessions.functions.store.BatchReads;
 import io.durablesessions.functions.store.TableNames;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 
 /**
  * Revocations, checked on every message of a live connection and at every fan-out: a token by
@@ -65,18 +65,9 @@ public final class RevocationStore {
         List<Map<String, AttributeValue>> wanted = new ArrayList<>();
         for (String k : keys) wanted.add(Map.of(Attrs.PK, s(k), Attrs.SK, s(SK)));
         long nowSeconds = clock.millis() / 1000;
-        for (int i = 0; i < wanted.size(); i += 100) {
-            Map<String, KeysAndAttributes> req = Map.of(table,
-                    KeysAndAttributes.builder().keys(wanted.subList(i, Math.min(wanted.size(), i + 100))).consistentRead(true).build());
-            while (req != null && !req.isEmpty()) {
-                Map<String, KeysAndAttributes> r0 = req;
-                var r = ddb.batchGetItem(b -> b.requestItems(r0));
-                for (var row : r.responses().getOrDefault(table, List.of())) {
-                    if (Attrs.num(row, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= nowSeconds) {
-                        revokedAt.put(Attrs.str(row, Attrs.PK), Attrs.num(row, "revokedAt", 0));
-                    }
-                }
-                req = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
+        for (var row : BatchReads.get(ddb, table, wanted, true)) {
+            if (Attrs.num(row, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= nowSeconds) {
+                revokedAt.put(Attrs.str(row, Attrs.PK), Attrs.num(row, "revokedAt", 0));
             }
         }
         Set<Principal> out = new HashSet<>();

@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.logging.Logger;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -155,23 +154,16 @@ final class Compactor {
         List<SessionState.PresenceView> presence = List.of();
         List<Map<String, AttributeValue>> wanted = new ArrayList<>();
         for (String k : keys) wanted.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(k)));
-        Map<String, KeysAndAttributes> request = Map.of(tables.sessions(),
-                KeysAndAttributes.builder().keys(wanted).consistentRead(true).build());
-        while (request != null && !request.isEmpty()) {
-            Map<String, KeysAndAttributes> req = request;
-            var r = ddb.batchGetItem(b -> b.requestItems(req));
-            for (Map<String, AttributeValue> row : r.responses().getOrDefault(tables.sessions(), List.of())) {
-                var node = Json.parseObject(Attrs.str(row, "v"));
-                if (VIEW_SK.equals(Attrs.str(row, Attrs.SK))) {
-                    SessionState v = SessionState.fromNode(node);
-                    runs = v.runs();
-                    agents = v.agents();
-                    presence = v.presence();
-                } else {
-                    items.add(SessionState.itemFromNode(node));
-                }
+        for (Map<String, AttributeValue> row : BatchReads.get(ddb, tables.sessions(), wanted, true)) {
+            var node = Json.parseObject(Attrs.str(row, "v"));
+            if (VIEW_SK.equals(Attrs.str(row, Attrs.SK))) {
+                SessionState v = SessionState.fromNode(node);
+                runs = v.runs();
+                agents = v.agents();
+                presence = v.presence();
+            } else {
+                items.add(SessionState.itemFromNode(node));
             }
-            request = r.hasUnprocessedKeys() ? r.unprocessedKeys() : null;
         }
         return new SessionState(watermark, items, runs, agents, presence);
     }

@@ -10,11 +10,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.Select;
 import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
@@ -187,26 +185,11 @@ public final class SessionCatalog {
 
     /** The stored events with these seqs, in seq order (a BatchGetItem per 100). */
     public List<StoredEvent> events(String sessionId, List<Long> seqs) {
-        TreeSet<Long> wanted = new TreeSet<>(seqs);
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (Long seq : new TreeSet<>(seqs)) keys.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SEQ, n(seq)));
         List<StoredEvent> out = new ArrayList<>();
-        List<Long> all = List.copyOf(wanted);
-        for (int i = 0; i < all.size(); i += 100) {
-            List<Map<String, AttributeValue>> keys = new ArrayList<>();
-            for (Long seq : all.subList(i, Math.min(all.size(), i + 100))) {
-                keys.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SEQ, n(seq)));
-            }
-            Map<String, KeysAndAttributes> req = Map.of(tables.events(),
-                    KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
-            int attempt = 0;
-            while (req != null && !req.isEmpty()) {
-                Map<String, KeysAndAttributes> r0 = req;
-                var r = ddb.batchGetItem(b -> b.requestItems(r0));
-                for (var item : r.responses().getOrDefault(tables.events(), List.of())) {
-                    out.add(new StoredEvent(Attrs.num(item, Attrs.SEQ, 0), Attrs.str(item, Attrs.EVENT_JSON)));
-                }
-                req = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
-                if (req != null) backoff(++attempt);
-            }
+        for (var item : BatchReads.get(ddb, tables.events(), keys, true)) {
+            out.add(new StoredEvent(Attrs.num(item, Attrs.SEQ, 0), Attrs.str(item, Attrs.EVENT_JSON)));
         }
         out.sort((a, b) -> Long.compare(a.seq(), b.seq()));
         return out;
@@ -251,18 +234,8 @@ public final class SessionCatalog {
                 Map<String, List<WriteRequest>> r0 = req;
                 var r = ddb.batchWriteItem(b -> b.requestItems(r0));
                 req = r.hasUnprocessedItems() && !r.unprocessedItems().isEmpty() ? r.unprocessedItems() : null;
-                if (req != null) backoff(++attempt);
+                if (req != null) BatchReads.backoff(++attempt);
             }
-        }
-    }
-
-    private static void backoff(int attempt) {
-        if (attempt > 20) throw new IllegalStateException("DynamoDB kept leaving items unprocessed");
-        try {
-            Thread.sleep(ThreadLocalRandom.current().nextLong(Math.min(1000, 10L << Math.min(attempt, 6)) + 1));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
         }
     }
 }

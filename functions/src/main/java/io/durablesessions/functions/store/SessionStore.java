@@ -38,7 +38,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
@@ -398,25 +397,16 @@ public final class SessionStore {
         }
     }
 
-    /** The head seq of each session (0 when it has none yet), eventually consistent, 100 keys per BatchGetItem. */
+    /** The head seq of each session (0 when it has none yet), eventually consistent. */
     public Map<String, Long> heads(List<String> sessionIds) {
         Map<String, Long> heads = new HashMap<>();
-        for (int i = 0; i < sessionIds.size(); i += 100) {
-            List<Map<String, AttributeValue>> keys = new ArrayList<>();
-            for (String id : sessionIds.subList(i, Math.min(sessionIds.size(), i + 100))) {
-                heads.put(id, 0L);
-                keys.add(Map.of(Attrs.SESSION_ID, s(id), Attrs.SK, s(SESSION_SK)));
-            }
-            Map<String, KeysAndAttributes> request = Map.of(tables.sessions(), KeysAndAttributes.builder().keys(keys)
-                    .projectionExpression("#sid, head").expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID)).build());
-            while (request != null && !request.isEmpty()) {
-                Map<String, KeysAndAttributes> req = request;
-                var r = ddb.batchGetItem(b -> b.requestItems(req));
-                for (var row : r.responses().getOrDefault(tables.sessions(), List.of())) {
-                    heads.put(Attrs.str(row, Attrs.SESSION_ID), Attrs.num(row, "head", 0));
-                }
-                request = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
-            }
+        List<Map<String, AttributeValue>> keys = new ArrayList<>();
+        for (String id : sessionIds) {
+            heads.put(id, 0L);
+            keys.add(Map.of(Attrs.SESSION_ID, s(id), Attrs.SK, s(SESSION_SK)));
+        }
+        for (var row : BatchReads.get(ddb, tables.sessions(), keys, false, "#sid, head", Map.of("#sid", Attrs.SESSION_ID))) {
+            heads.put(Attrs.str(row, Attrs.SESSION_ID), Attrs.num(row, "head", 0));
         }
         return heads;
     }
@@ -431,14 +421,7 @@ public final class SessionStore {
         List<Map<String, AttributeValue>> keys = List.of(
                 Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SESSION_SK)),
                 Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(PRODUCER_PREFIX + producer.id())));
-        Map<String, KeysAndAttributes> request = Map.of(tables.sessions(),
-                KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
-        while (request != null && !request.isEmpty()) {
-            Map<String, KeysAndAttributes> req = request;
-            var r = ddb.batchGetItem(b -> b.requestItems(req));
-            for (var row : r.responses().getOrDefault(tables.sessions(), List.of())) rows.put(Attrs.str(row, Attrs.SK), row);
-            request = r.hasUnprocessedKeys() && !r.unprocessedKeys().isEmpty() ? r.unprocessedKeys() : null;
-        }
+        for (var row : BatchReads.get(ddb, tables.sessions(), keys, true)) rows.put(Attrs.str(row, Attrs.SK), row);
         return rows;
     }
 
