@@ -124,10 +124,12 @@ public final class LocalStack implements AutoCloseable {
         services = Services.local(dynamoEndpoint, management, tables, config.store(), config.limits(),
                 Clock.systemUTC());
 
+        // one verifier for both authorizers: in AWS each is its own function with the same settings
+        TokenVerifier verifier = new TokenVerifier(config.auth());
         WebSocketApiEmulator.Builder b = WebSocketApiEmulator.builder().stage(config.stage()).port(port)
                 .idleTimeout(config.idleTimeout()).maxConnectionDuration(config.maxConnectionDuration())
                 .serializePerConnection(config.serializePerConnection())
-                .authorizer(new LocalAuthorizer(new ConnectAuthorizer(new TokenVerifier(config.auth())), config.stage()));
+                .authorizer(new LocalAuthorizer(new ConnectAuthorizer(verifier), config.stage()));
         for (Routes.Route route : Routes.ALL) {
             var handler = route.factory().apply(services);
             if (route.key().equals("$default")) b.defaultRoute(handler);
@@ -137,7 +139,6 @@ public final class LocalStack implements AutoCloseable {
         b.httpRoute("/demo", demo.handler());
         // the HTTP API for agents and back ends, same port, as deployed: http://127.0.0.1:PORT/v1/... behind the
         // JWT Lambda authorizer, and http://127.0.0.1:PORT/iam/v1/... under IAM (SigV4, see LocalIam)
-        TokenVerifier verifier = new TokenVerifier(config.auth());
         var httpApi = new io.durablesessions.functions.http.HttpApiHandler(services, verifier, LocalIam.principals());
         b.httpRoute("/v1", new HttpApiBridge(httpApi, new HttpApiBridge.LambdaAuthorizer(new HttpAuthorizer(verifier)), ""));
         b.httpRoute(IAM_BASE_PATH, new HttpApiBridge(httpApi, new HttpApiBridge.Iam(LocalIam.verifier(Clock.systemUTC())),

@@ -280,7 +280,7 @@ public final class Benchmarks {
         List<BenchClient> clients = new ArrayList<>();
         Stats stats = stack.dynamo().stats();
         settle();
-        HttpAgentBench.quiesce(stats); // earlier sections' clients leave (presence) a few seconds after they close
+        quiesce(stats); // earlier sections' clients leave (presence) a few seconds after they close
         stats.reset();
         WebSocketApiEmulator.Counters gw0 = stack.gateway().counters();
         StreamEventSource.Counters fo0 = stack.fanout().counters();
@@ -345,8 +345,8 @@ public final class Benchmarks {
         Stats.Snapshot s = stats.snapshot();
         WebSocketApiEmulator.Counters gw = stack.gateway().counters();
         StreamEventSource.Counters fo = stack.fanout().counters();
-        double wcu = s.writeCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum();
-        double rcu = s.readCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum();
+        double wcu = sumWcu(s);
+        double rcu = sumRcu(s);
         StringBuilder byTable = new StringBuilder();
         s.writeCapacityUnitsByTable().forEach((t, v) -> byTable.append(t).append(' ').append(fmt(v)).append(", "));
         if (byTable.length() > 2) byTable.setLength(byTable.length() - 2);
@@ -654,11 +654,23 @@ public final class Benchmarks {
         throw new IllegalStateException("seed append refused: " + result);
     }
 
-    private static double sumWcu(Stats.Snapshot s) {
+    /** Waits (up to 20 s) until nothing is written for a second: other work's writes must not count. */
+    static void quiesce(Stats stats) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        double last = sumWcu(stats.snapshot());
+        while (System.nanoTime() < deadline) {
+            ProducerWriter.sleep(1000);
+            double now = sumWcu(stats.snapshot());
+            if (now == last) return;
+            last = now;
+        }
+    }
+
+    static double sumWcu(Stats.Snapshot s) {
         return s.writeCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
-    private static double sumRcu(Stats.Snapshot s) {
+    static double sumRcu(Stats.Snapshot s) {
         return s.readCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum();
     }
 

@@ -69,7 +69,7 @@ final class HttpAgentBench {
         require(post(path, agentToken, append("run-1", "p", 0, ProducerWriter.event("run.started", Json.object()),
                 ProducerWriter.event("message.start", Json.object().put("messageId", "m-1").put("role", "assistant")))));
         Stats stats = stack.dynamo().stats();
-        quiesce(stats);
+        Benchmarks.quiesce(stats);
         Stats.Snapshot before = stats.snapshot();
         Histogram h = new Histogram(3_600_000_000L, 3);
         for (int i = 1; i <= n; i++) {
@@ -77,7 +77,7 @@ final class HttpAgentBench {
             h.recordValue(a.micros());
         }
         Stats.Snapshot after = stats.snapshot();
-        return new AppendCost("HTTP API (POST …/events)", n, (wcu(after) - wcu(before)) / n, (rcu(after) - rcu(before)) / n, h);
+        return new AppendCost("HTTP API (POST …/events)", n, (Benchmarks.sumWcu(after) - Benchmarks.sumWcu(before)) / n, (Benchmarks.sumRcu(after) - Benchmarks.sumRcu(before)) / n, h);
     }
 
     AppendCost webSocketAppends(int n) {
@@ -87,7 +87,7 @@ final class HttpAgentBench {
             w.append("run-1", List.of(ProducerWriter.event("run.started", Json.object()),
                     ProducerWriter.event("message.start", Json.object().put("messageId", "m-1").put("role", "assistant"))));
             Stats stats = stack.dynamo().stats();
-            quiesce(stats);
+            Benchmarks.quiesce(stats);
             Stats.Snapshot before = stats.snapshot();
             Histogram h = new Histogram(3_600_000_000L, 3);
             for (int i = 1; i <= n; i++) {
@@ -96,7 +96,7 @@ final class HttpAgentBench {
                 h.recordValue((System.nanoTime() - t0) / 1000);
             }
             Stats.Snapshot after = stats.snapshot();
-            return new AppendCost("WebSocket (append)", n, (wcu(after) - wcu(before)) / n, (rcu(after) - rcu(before)) / n, h);
+            return new AppendCost("WebSocket (append)", n, (Benchmarks.sumWcu(after) - Benchmarks.sumWcu(before)) / n, (Benchmarks.sumRcu(after) - Benchmarks.sumRcu(before)) / n, h);
         }
     }
 
@@ -159,26 +159,6 @@ final class HttpAgentBench {
         StringBuilder sb = new StringBuilder();
         for (int t = 0; t < 8; t++) sb.append("t").append(i * 8 + t).append(' ');
         return sb.toString();
-    }
-
-    /** Waits (up to 20 s) until nothing is written for a second: other work's writes must not count. */
-    static void quiesce(Stats stats) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        double last = wcu(stats.snapshot());
-        while (System.nanoTime() < deadline) {
-            ProducerWriter.sleep(1000);
-            double now = wcu(stats.snapshot());
-            if (now == last) return;
-            last = now;
-        }
-    }
-
-    private static double wcu(Stats.Snapshot s) {
-        return s.writeCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum();
-    }
-
-    private static double rcu(Stats.Snapshot s) {
-        return s.readCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
     static List<String> header() {
