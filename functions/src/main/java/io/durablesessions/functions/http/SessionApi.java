@@ -222,8 +222,9 @@ public final class SessionApi {
         Authorization.check(new Heartbeat(null, sessionId, runId), who); // an agent's act on its run
         RunControl rc = catalog.runControl(sessionId, runId);
         if (rc == null) throw runNotFound(runId);
-        if (!who.subject().equals(rc.run().agentId())) {
-            throw ApiProblem.of(ErrorCode.FORBIDDEN, "run " + runId + " belongs to another agent");
+        if (!who.subject().equals(rc.run().agentId())) { // the same refusal as the store's heartbeat
+            throw ApiProblem.fromErrorFrame(Json.parseObject(Frames.appendOutcome(null, sessionId,
+                    new AppendResult.NotRunAgent(runId))));
         }
         // never past the control the run has actually received: a future stop must not be pre-acknowledged
         long known = rc.pendingSeqs().isEmpty() ? rc.controlAckSeq() : rc.pendingSeqs().get(rc.pendingSeqs().size() - 1);

@@ -202,10 +202,8 @@ public final class SessionStore {
             RunRow run = run(sessionId, runId);
             if (run == null) return new RunNotFound(runId);
             if (!agentId.equals(run.agentId())) return new AppendResult.NotRunAgent(runId);
-            // a stop being recorded: the run is already stop_requested for its agent, as appends report it
-            if (run.state() == RunState.RUNNING && run.stopPending() != null) {
-                return new RunFenced(runId, RunState.STOP_REQUESTED, null);
-            }
+            // as appends report it
+            if (run.stopBeingRecorded()) return new RunFenced(runId, RunState.STOP_REQUESTED, null);
             return new RunFenced(runId, run.state(), run.stoppedAtSeq());
         }
     }
@@ -349,12 +347,10 @@ public final class SessionStore {
         RunRow run = run(sessionId, rc.runId());
         if (rc.create()) return run == null ? null : new RunExists(rc.runId());
         if (run == null) return new RunNotFound(rc.runId());
-        if (run.state() == RunState.RUNNING && run.stopPending() != null && rc.stopClaim() == null
-                && rc.requiredStates().contains(RunState.RUNNING)) {
+        if (run.stopBeingRecorded() && rc.stopClaim() == null && rc.requiredStates().contains(RunState.RUNNING)) {
             return new RunFenced(rc.runId(), RunState.STOP_REQUESTED, null); // a stop is being recorded
         }
-        if (run.state() == RunState.RUNNING && run.stopPending() != null && rc.stopClaim() == null
-                && rc.requiredStates().contains(RunState.STOP_REQUESTED)) {
+        if (run.stopBeingRecorded() && rc.stopClaim() == null && rc.requiredStates().contains(RunState.STOP_REQUESTED)) {
             return null; // e.g. the agent acknowledging a stop that is still being recorded: retry shortly
         }
         if (rc.requiredStates().contains(run.state())) {
@@ -515,6 +511,11 @@ public final class SessionStore {
                     Attrs.num(r, "stoppedAtSeq"), Attrs.str(r, "currentMessageId"),
                     fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()), Attrs.num(r, "heartbeatAt", 0),
                     Attrs.str(r, "stopPending"), Attrs.num(r, "stopPendingAt", 0));
+        }
+
+        /** A cancel has claimed the run and is recording its stop: to its agent it is already stop_requested. */
+        boolean stopBeingRecorded() {
+            return state == RunState.RUNNING && stopPending != null;
         }
     }
 
