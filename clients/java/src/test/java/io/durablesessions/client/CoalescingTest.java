@@ -10,7 +10,6 @@ import io.durablesessions.local.LocalStack;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,16 +37,7 @@ class CoalescingTest {
             DurableAgent.Reply reply = run.startReply("m-1");
             agent.flush();
             long before = agent.appendsAcked();
-            long interval = 1_000_000_000L / 200;
-            long next = System.nanoTime();
-            for (int i = 0; i < 1000; i++) {
-                long wait = next - System.nanoTime();
-                if (wait > 0) LockSupport.parkNanos(wait);
-                next += interval;
-                String token = "t" + i + " ";
-                expected.append(token);
-                reply.delta(token);
-            }
+            expected.append(Stacks.streamTokens(reply, 1000, 200));
             agent.flush();
             long appends = agent.appendsAcked() - before;
             // 1000 / (200/s · 0.075 s) ≈ 67 windows; fewer appends when acks are slower than the

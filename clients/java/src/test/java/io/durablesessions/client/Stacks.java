@@ -32,6 +32,25 @@ final class Stacks {
         return null;
     }
 
+    /**
+     * Streams {@code count} tokens {@code "t<i> "} into the reply at {@code perSecond}, paced like a
+     * model (never bursting to catch up); returns the text written, for comparing with the stored log.
+     */
+    static String streamTokens(DurableAgent.Reply reply, int count, int perSecond) {
+        StringBuilder written = new StringBuilder();
+        long interval = 1_000_000_000L / perSecond;
+        long next = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            long wait = next - System.nanoTime();
+            if (wait > 0) java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            next += interval;
+            String token = "t" + i + " ";
+            written.append(token);
+            reply.delta(token);
+        }
+        return written.toString();
+    }
+
     /** The {@code $connect} query of an agent: a development token of the local issuer. */
     static String agentQuery(String id) {
         return "token=" + LocalStack.devToken(id, "agent") + "&instance=" + id;
