@@ -4,14 +4,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A stored event: the envelope of docs/protocol.md §4.1. {@link #toJson()} is the exact text that
- * is stored and delivered, so every reader sees the same bytes.
+ * is stored and delivered, so every reader sees the same bytes. {@code traceparent} is the W3C trace
+ * context its append carried ({@link TraceParent}), null when it carried none.
  */
-public record Event(long seq, String sessionId, EventType type, String agentId, String runId, long ts,
-                    ObjectNode data) {
+public record Event(
+        long seq,
+        String sessionId,
+        EventType type,
+        String agentId,
+        String runId,
+        long ts,
+        ObjectNode data,
+        String traceparent) {
 
     public Event {
         if (seq < 1) throw new IllegalArgumentException("seq starts at 1");
         if (data == null) data = Json.object();
+    }
+
+    /** An event whose append carried no trace context. */
+    public Event(long seq, String sessionId, EventType type, String agentId, String runId, long ts, ObjectNode data) {
+        this(seq, sessionId, type, agentId, runId, ts, data, null);
     }
 
     public String dataText(String field) {
@@ -27,6 +40,8 @@ public record Event(long seq, String sessionId, EventType type, String agentId, 
         n.put("agentId", agentId);
         if (runId != null) n.put("runId", runId);
         n.put("ts", ts);
+        // before data: a reader looking for it (the fan-out's link) stops early
+        if (traceparent != null) n.put("traceparent", traceparent);
         n.set("data", data);
         return n;
     }
@@ -41,7 +56,14 @@ public record Event(long seq, String sessionId, EventType type, String agentId, 
         EventType type = EventType.fromWire(n.path("type").asText())
                 .orElseThrow(() -> new IllegalArgumentException("unknown stored event type: " + n.path("type")));
         ObjectNode data = n.get("data") instanceof ObjectNode d ? d : Json.object();
-        return new Event(n.path("seq").asLong(), n.path("sessionId").asText(), type, n.path("agentId").asText(),
-                n.hasNonNull("runId") ? n.get("runId").asText() : null, n.path("ts").asLong(), data);
+        return new Event(
+                n.path("seq").asLong(),
+                n.path("sessionId").asText(),
+                type,
+                n.path("agentId").asText(),
+                n.hasNonNull("runId") ? n.get("runId").asText() : null,
+                n.path("ts").asLong(),
+                data,
+                n.hasNonNull("traceparent") ? n.get("traceparent").asText() : null);
     }
 }

@@ -3,18 +3,12 @@ package io.durablesessions.events;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.AppendResult.Appended;
-import io.durablesessions.events.AppendResult.Contention;
 import io.durablesessions.events.AppendResult.Duplicate;
-import io.durablesessions.events.AppendResult.InvalidTransition;
-import io.durablesessions.events.AppendResult.ProducerGap;
-import io.durablesessions.events.AppendResult.RunExists;
-import io.durablesessions.events.AppendResult.RunFenced;
-import io.durablesessions.events.AppendResult.RunNotFound;
-import io.durablesessions.events.AppendResult.StaleEpoch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** Server → client frames (docs/protocol.md §4), and the one mapping of outcomes to wire codes. */
 public final class Frames {
@@ -38,21 +32,23 @@ public final class Frames {
     }
 
     public static String error(String requestId, ProtocolException e) {
-        return error(requestId, e.code(), e.getMessage(), e.details());
+        return error(requestId, Refusal.of(e));
+    }
+
+    public static String error(String requestId, Refusal refusal) {
+        return error(requestId, refusal.code(), refusal.message(), refusal.details());
     }
 
     /** {@code complete} false: the catch-up stopped early; subscribe again from the last seq applied. */
     public static String subscribed(String requestId, String sessionId, long headSeq, boolean complete) {
-        return Json.write(base("subscribed", requestId).put("sessionId", sessionId).put("headSeq", headSeq)
+        return Json.write(base("subscribed", requestId)
+                .put("sessionId", sessionId)
+                .put("headSeq", headSeq)
                 .put("complete", complete));
     }
 
     public static String unsubscribed(String requestId, String sessionId) {
         return Json.write(base("unsubscribed", requestId).put("sessionId", sessionId));
-    }
-
-    public static String pong(String requestId, long ts) {
-        return pong(requestId, ts, Map.of());
     }
 
     /**
@@ -63,7 +59,7 @@ public final class Frames {
         ObjectNode f = base("pong", requestId).put("ts", ts);
         if (!heads.isEmpty()) {
             ObjectNode h = f.putObject("heads");
-            new java.util.TreeMap<>(heads).forEach(h::put);
+            new TreeMap<>(heads).forEach(h::put);
         }
         return Json.write(f);
     }
@@ -90,23 +86,38 @@ public final class Frames {
         for (ObjectNode piece : pieces) {
             int len = utf8(Json.write(piece)) + 1;
             if (!current.isEmpty() && size + len > budget) {
-                frames.add(snapshotFrame(requestId, sessionId, state.headSeq(), frames.size(), false,
-                        frames.isEmpty() ? head : null, current));
+                frames.add(snapshotFrame(
+                        requestId,
+                        sessionId,
+                        state.headSeq(),
+                        frames.size(),
+                        false,
+                        frames.isEmpty() ? head : null,
+                        current));
                 current = new ArrayList<>();
                 size = 0;
             }
             current.add(piece);
             size += len;
         }
-        frames.add(snapshotFrame(requestId, sessionId, state.headSeq(), frames.size(), true,
-                frames.isEmpty() ? head : null, current));
+        frames.add(snapshotFrame(
+                requestId, sessionId, state.headSeq(), frames.size(), true, frames.isEmpty() ? head : null, current));
         return frames;
     }
 
-    private static String snapshotFrame(String requestId, String sessionId, long headSeq, int part, boolean last,
-                                        ObjectNode head, List<ObjectNode> items) {
-        ObjectNode n = base("snapshot", requestId).put("sessionId", sessionId).put("headSeq", headSeq)
-                .put("part", part).put("final", last);
+    private static String snapshotFrame(
+            String requestId,
+            String sessionId,
+            long headSeq,
+            int part,
+            boolean last,
+            ObjectNode head,
+            List<ObjectNode> items) {
+        ObjectNode n = base("snapshot", requestId)
+                .put("sessionId", sessionId)
+                .put("headSeq", headSeq)
+                .put("part", part)
+                .put("final", last);
         ObjectNode st = n.putObject("state");
         st.put("headSeq", headSeq);
         ArrayNode is = st.putArray("items");
@@ -119,33 +130,18 @@ public final class Frames {
         return Json.write(n);
     }
 
-    /** Splits one item node so each piece fits {@code budget} bytes. */
+    /**
+     * Splits one item node so each piece fits {@code budget} bytes. A message's {@code text}, then
+     * its {@code reasoning}, then its {@code parts} continue in the following pieces; a tool call's
+     * streaming {@code inputText} likewise, and a called tool's {@code result} follows its
+     * {@code arguments}. Pieces after the first are marked {@code "continued": true}.
+     */
     static List<ObjectNode> splitItem(ObjectNode item, int budget) {
         if (utf8(Json.write(item)) <= budget) return List.of(item);
-        List<ObjectNode> parts = new ArrayList<>();
-        if ("message".equals(item.path("kind").asText())) {
-            String text = item.path("text").asText();
-            int chunkBytes = budget - utf8(Json.write(item.deepCopy().put("text", ""))) - 64;
-            int start = 0;
-            while (start < text.length() || parts.isEmpty()) {
-                int end = start;
-                int bytes = 0;
-                while (end < text.length()) {
-                    int cp = text.codePointAt(end);
-                    // JSON escaping can grow a char up to 6 bytes; count the worst case
-                    int b = cp < 0x20 || cp == '"' || cp == '\\' ? 6 : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
-                    if (bytes + b > chunkBytes) break;
-                    bytes += b;
-                    end += Character.charCount(cp);
-                }
-                ObjectNode part = item.deepCopy().put("text", text.substring(start, end));
-                if (!parts.isEmpty()) part.put("continued", true);
-                parts.add(part);
-                start = end;
-            }
-            return parts;
-        }
-        if ("tool_call".equals(item.path("kind").asText())) {
+        String kind = item.path("kind").asText();
+        if ("message".equals(kind)) return splitContent(item, budget, List.of("text", "reasoning"), "parts");
+        if ("tool_call".equals(kind)) {
+            if (item.hasNonNull("inputText")) return splitContent(item, budget, List.of("inputText"), null);
             ObjectNode first = item.deepCopy();
             first.putNull("result");
             ObjectNode second = item.deepCopy();
@@ -156,6 +152,61 @@ public final class Frames {
         return List.of(item); // custom items are single events, always under the event limit
     }
 
+    /** Pieces carrying the item's string fields in order, then the elements of its array field. */
+    private static List<ObjectNode> splitContent(ObjectNode item, int budget, List<String> strings, String array) {
+        List<String> present = strings.stream().filter(item::hasNonNull).toList();
+        boolean hasArray = array != null && item.get(array) instanceof ArrayNode;
+        ObjectNode base = item.deepCopy();
+        present.forEach(f -> base.put(f, ""));
+        if (hasArray) base.putArray(array);
+        // the text is counted as it will be written (JsonBytes); 64 bytes spare for the continued marker
+        int room = budget - utf8(Json.write(base)) - 64;
+        List<ObjectNode> parts = new ArrayList<>();
+        ObjectNode piece = base.deepCopy();
+        parts.add(piece);
+        int used = 0;
+        for (String field : present) {
+            String text = item.path(field).asText();
+            StringBuilder chunk = new StringBuilder();
+            int at = 0;
+            while (at < text.length()) {
+                int end = JsonBytes.fit(text, at, room - used);
+                if (end == at && used > 0) {
+                    piece.put(field, chunk.toString());
+                    chunk.setLength(0);
+                    piece = continued(base);
+                    parts.add(piece);
+                    used = 0;
+                    continue;
+                }
+                if (end == at) end = JsonBytes.nextCodePoint(text, at); // nothing fits an empty piece: one code point
+                chunk.append(text, at, end);
+                used += JsonBytes.of(text, at, end);
+                at = end;
+            }
+            piece.put(field, chunk.toString());
+        }
+        if (hasArray) {
+            for (var element : item.get(array)) {
+                int b = utf8(Json.write(element)) + 1;
+                if (used + b > room && used > 0) {
+                    piece = continued(base);
+                    parts.add(piece);
+                    used = 0;
+                }
+                ((ArrayNode) piece.get(array)).add(element.deepCopy());
+                used += b;
+            }
+        }
+        return parts;
+    }
+
+    private static ObjectNode continued(ObjectNode base) {
+        ObjectNode p = base.deepCopy();
+        p.put("continued", true);
+        return p;
+    }
+
     private static int utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8).length;
     }
@@ -163,7 +214,9 @@ public final class Frames {
     /** One {@code events} frame from stored event texts, which are spliced in unchanged. */
     public static String events(String sessionId, List<String> eventJsons) {
         StringBuilder sb = new StringBuilder(EVENTS_FRAME_OVERHEAD + eventJsons.size() * 128);
-        sb.append("{\"type\":\"events\",\"sessionId\":").append(Json.quote(sessionId)).append(",\"events\":[");
+        sb.append("{\"type\":\"events\",\"sessionId\":")
+                .append(Json.quote(sessionId))
+                .append(",\"events\":[");
         for (int i = 0; i < eventJsons.size(); i++) {
             if (i > 0) sb.append(',');
             sb.append(eventJsons.get(i));
@@ -192,48 +245,19 @@ public final class Frames {
             size += len;
         }
         if (first < eventJsons.size()) {
-            frames.add(new Packed(events(sessionId, eventJsons.subList(first, eventJsons.size())), first,
-                    eventJsons.size() - first));
+            frames.add(new Packed(
+                    events(sessionId, eventJsons.subList(first, eventJsons.size())), first, eventJsons.size() - first));
         }
         return frames;
     }
 
-    /** The single place where append outcomes become {@code ack} or {@code error} frames. */
+    /** An append's (or control's, or heartbeat's) answer: an {@code ack}, or the {@code error} of its {@link Refusal}. */
     public static String appendOutcome(String requestId, String sessionId, AppendResult result) {
-        return switch (result) {
-            case Appended a -> ack(requestId, sessionId, a.firstSeq(), a.lastSeq(), false);
-            case Duplicate d -> ack(requestId, sessionId, d.firstSeq(), d.lastSeq(), true);
-            case ProducerGap g -> error(requestId, ErrorCode.PRODUCER_GAP,
-                    "producer seq skips ahead; expected " + g.expectedSeq(),
-                    Json.object().put("expectedSeq", g.expectedSeq()));
-            case StaleEpoch s -> error(requestId, ErrorCode.STALE_EPOCH,
-                    "producer epoch is older than the current epoch " + s.currentEpoch(),
-                    Json.object().put("currentEpoch", s.currentEpoch()));
-            case RunNotFound r -> error(requestId, ErrorCode.RUN_NOT_FOUND,
-                    "run '" + r.runId() + "' was never started in this session", Json.object().put("runId", r.runId()));
-            case RunExists r -> error(requestId, ErrorCode.RUN_EXISTS,
-                    "run '" + r.runId() + "' already exists", Json.object().put("runId", r.runId()));
-            case RunFenced f -> {
-                ObjectNode d = Json.object().put("runId", f.runId()).put("state", f.state().wire());
-                if (f.stoppedAtSeq() != null) d.put("stoppedAtSeq", f.stoppedAtSeq());
-                yield error(requestId, ErrorCode.RUN_FENCED, "run '" + f.runId() + "' is " + f.state().wire()
-                        + (f.stoppedAtSeq() != null ? " at seq " + f.stoppedAtSeq() : "") + "; nothing was written", d);
-            }
-            case AppendResult.MessageFenced m -> error(requestId, ErrorCode.MESSAGE_FENCED,
-                    "message '" + m.messageId() + "' of run '" + m.runId() + "' was interrupted; nothing was written",
-                    Json.object().put("runId", m.runId()).put("messageId", m.messageId()));
-            case InvalidTransition t -> error(requestId, ErrorCode.INVALID_TRANSITION,
-                    "'" + t.type().wire() + "' is not allowed while run '" + t.runId() + "' is "
-                            + (t.state() == null ? "not started" : t.state().wire()),
-                    Json.object().put("runId", t.runId()).put("state", t.state() == null ? null : t.state().wire()));
-            case AppendResult.NotRunAgent n -> error(requestId, ErrorCode.FORBIDDEN,
-                    "run " + n.runId() + " belongs to another agent", null);
-            case AppendResult.PreconditionFailed p -> error(requestId, ErrorCode.CONTENTION,
-                    "the session changed meanwhile; nothing was written, retry", null);
-            case Contention c -> error(requestId, ErrorCode.CONTENTION,
-                    "too many concurrent writers on this session; nothing was written, retry",
-                    Json.object().put("attempts", c.attempts()));
-        };
+        Refusal refusal = Refusal.of(result);
+        if (refusal != null) return error(requestId, refusal);
+        if (result instanceof Appended a) return ack(requestId, sessionId, a.firstSeq(), a.lastSeq(), false);
+        if (result instanceof Duplicate d) return ack(requestId, sessionId, d.firstSeq(), d.lastSeq(), true);
+        return ack(requestId, sessionId, null, null, false); // accepted, nothing written (a heartbeat)
     }
 
     private static ObjectNode base(String type, String requestId) {

@@ -4,7 +4,11 @@ import java.util.Locale;
 
 /** States of a run (docs/protocol.md §6). Every state but {@code RUNNING} is fenced. */
 public enum RunState {
-    RUNNING, STOP_REQUESTED, STOPPED, COMPLETED, FAILED;
+    RUNNING,
+    STOP_REQUESTED,
+    STOPPED,
+    COMPLETED,
+    FAILED;
 
     public boolean fenced() {
         return this != RUNNING;

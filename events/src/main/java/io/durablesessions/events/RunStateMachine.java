@@ -28,13 +28,16 @@ public final class RunStateMachine {
         Set<RunState> from = allowedFrom(type);
         boolean ok = current == null ? from.isEmpty() : from.contains(current);
         if (!ok) return Optional.empty();
-        return Optional.of(switch (type) {
-            case RUN_STARTED -> RunState.RUNNING;
-            case RUN_COMPLETED -> RunState.COMPLETED;
-            case RUN_FAILED -> RunState.FAILED;
-            case RUN_STOP_REQUESTED -> RunState.STOP_REQUESTED;
-            case RUN_STOP_ACKNOWLEDGED, RUN_STOPPED -> RunState.STOPPED;
-            default -> current;
-        });
+        return Optional.of(
+                switch (type) {
+                    case RUN_STARTED -> RunState.RUNNING;
+                    case RUN_COMPLETED -> RunState.COMPLETED;
+                    case RUN_FAILED -> RunState.FAILED;
+                    case RUN_STOP_REQUESTED -> RunState.STOP_REQUESTED;
+                    // the acknowledgement is a fact, not the end: the service records run.stopped with it (§6)
+                    case RUN_STOP_ACKNOWLEDGED -> RunState.STOP_REQUESTED;
+                    case RUN_STOPPED -> RunState.STOPPED;
+                    default -> current;
+                });
     }
 }

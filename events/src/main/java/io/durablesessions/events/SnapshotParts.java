@@ -22,7 +22,13 @@ public final class SnapshotParts {
             if (item.path("continued").asBoolean(false) && !items.isEmpty()) {
                 ObjectNode prev = (ObjectNode) items.get(items.size() - 1);
                 if ("message".equals(item.path("kind").asText())) {
-                    prev.put("text", prev.path("text").asText() + item.path("text").asText());
+                    concat(prev, item, "text");
+                    concat(prev, item, "reasoning");
+                    if (item.get("parts") instanceof ArrayNode more && prev.get("parts") instanceof ArrayNode ps) {
+                        more.forEach(ps::add);
+                    }
+                } else if (item.hasNonNull("inputText")) {
+                    concat(prev, item, "inputText");
                 } else {
                     prev.set("result", item.get("result"));
                 }
@@ -32,6 +38,11 @@ public final class SnapshotParts {
         }
         complete = frame.path("final").asBoolean(false);
         return complete;
+    }
+
+    private static void concat(ObjectNode prev, JsonNode item, String field) {
+        if (item.hasNonNull(field))
+            prev.put(field, prev.path(field).asText() + item.get(field).asText());
     }
 
     public boolean complete() {

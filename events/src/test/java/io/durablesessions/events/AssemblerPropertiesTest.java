@@ -63,8 +63,13 @@ class AssemblerPropertiesTest {
             assertThat(m.text()).isEqualTo("Hello");
             assertThat(m.status()).isEqualTo("streaming");
         });
-        SessionState stopped = Assembler.from(live).apply(ev(5, EventType.RUN_STOP_REQUESTED, "run-1",
-                "{\"command\":\"cancel\",\"by\":\"u\",\"stoppedAtSeq\":4}")).state();
+        SessionState stopped = Assembler.from(live)
+                .apply(ev(
+                        5,
+                        EventType.RUN_STOP_REQUESTED,
+                        "run-1",
+                        "{\"command\":\"cancel\",\"by\":\"u\",\"stoppedAtSeq\":4}"))
+                .state();
         assertThat(((SessionState.Message) stopped.items().get(0)).status()).isEqualTo("interrupted");
         assertThat(stopped.runs()).singleElement().satisfies(r -> {
             assertThat(r.state()).isEqualTo(RunState.STOP_REQUESTED);

@@ -40,21 +40,21 @@ class ClientMessagesTest {
         @Test
         void refusesServiceOnlyEventTypes() {
             assertThat(codeOf("""
-                    {"action":"append","sessionId":"s","runId":"r","events":[{"type":"run.stopped","data":{}}]}"""))
-                    .isEqualTo(ErrorCode.FORBIDDEN_EVENT_TYPE);
+                    {"action":"append","sessionId":"s","runId":"r","events":[{"type":"run.stopped","data":{}}]}""")).isEqualTo(ErrorCode.FORBIDDEN_EVENT_TYPE);
         }
 
         @Test
         void refusesUnknownEventTypes() {
             assertThat(codeOf("""
-                    {"action":"append","sessionId":"s","events":[{"type":"text.deltaX","data":{}}]}"""))
-                    .isEqualTo(ErrorCode.UNKNOWN_EVENT_TYPE);
+                    {"action":"append","sessionId":"s","events":[{"type":"text.deltaX","data":{}}]}""")).isEqualTo(ErrorCode.UNKNOWN_EVENT_TYPE);
         }
 
         @Test
         void refusesMoreThanTheEventLimit() {
-            String events = String.join(",", java.util.Collections.nCopies(Limits.MAX_EVENTS_PER_APPEND + 1,
-                    "{\"type\":\"custom\",\"data\":{\"name\":\"x\"}}"));
+            String events = String.join(
+                    ",",
+                    java.util.Collections.nCopies(
+                            Limits.MAX_EVENTS_PER_APPEND + 1, "{\"type\":\"custom\",\"data\":{\"name\":\"x\"}}"));
             assertThat(codeOf("{\"action\":\"append\",\"sessionId\":\"s\",\"events\":[" + events + "]}"))
                     .isEqualTo(ErrorCode.TOO_MANY_EVENTS);
         }
@@ -63,28 +63,31 @@ class ClientMessagesTest {
         void refusesDeeplyNestedData() {
             String deep = "[".repeat(40) + "]".repeat(40);
             assertThat(codeOf("{\"action\":\"append\",\"sessionId\":\"s\",\"events\":[{\"type\":\"custom\",\"data\":"
-                    + "{\"name\":\"x\",\"payload\":" + deep + "}}]}")).isIn(ErrorCode.MALFORMED_JSON, ErrorCode.INVALID_MESSAGE);
+                            + "{\"name\":\"x\",\"payload\":" + deep + "}}]}"))
+                    .isIn(ErrorCode.MALFORMED_JSON, ErrorCode.INVALID_MESSAGE);
         }
 
         @Test
         void runEventsNeedARun() {
             assertThat(codeOf("""
-                    {"action":"append","sessionId":"s","events":[{"type":"run.started","data":{}}]}"""))
-                    .isEqualTo(ErrorCode.INVALID_MESSAGE);
+                    {"action":"append","sessionId":"s","events":[{"type":"run.started","data":{}}]}""")).isEqualTo(ErrorCode.INVALID_MESSAGE);
         }
 
         @ParameterizedTest(name = "producer {0} is refused")
-        @CsvSource(delimiter = '|', value = {
-                "{\"id\":\"p\",\"epoch\":0,\"seq\":-1}",
-                "{\"id\":\"p\",\"epoch\":0,\"seq\":9007199254740992}",
-                "{\"id\":\"p\",\"epoch\":0,\"seq\":1.5}",
-                "{\"id\":\"p\",\"epoch\":\"0\",\"seq\":1}",
-                "{\"id\":\"p q\",\"epoch\":0,\"seq\":1}",
-                "{\"epoch\":0,\"seq\":1}",
-                "{\"id\":\"p\",\"epoch\":0,\"seq\":99999999999999999999999999999999999}"})
+        @CsvSource(
+                delimiter = '|',
+                value = {
+                    "{\"id\":\"p\",\"epoch\":0,\"seq\":-1}",
+                    "{\"id\":\"p\",\"epoch\":0,\"seq\":9007199254740992}",
+                    "{\"id\":\"p\",\"epoch\":0,\"seq\":1.5}",
+                    "{\"id\":\"p\",\"epoch\":\"0\",\"seq\":1}",
+                    "{\"id\":\"p q\",\"epoch\":0,\"seq\":1}",
+                    "{\"epoch\":0,\"seq\":1}",
+                    "{\"id\":\"p\",\"epoch\":0,\"seq\":99999999999999999999999999999999999}"
+                })
         void refusesBadProducers(String producer) {
             assertThat(codeOf("{\"action\":\"append\",\"sessionId\":\"s\",\"producer\":" + producer
-                    + ",\"events\":[{\"type\":\"custom\",\"data\":{\"name\":\"x\"}}]}"))
+                            + ",\"events\":[{\"type\":\"custom\",\"data\":{\"name\":\"x\"}}]}"))
                     .isIn(ErrorCode.INVALID_MESSAGE, ErrorCode.MALFORMED_JSON);
         }
     }
@@ -95,8 +98,8 @@ class ClientMessagesTest {
                 .isEqualTo(new Subscribe(null, "s", 41L, false, false));
         assertThat(ClientMessages.parse("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"hydrate\":true}"))
                 .isEqualTo(new Subscribe(null, "s", null, true, false));
-        assertThat(ClientMessages.parse("{\"action\":\"subscribe\",\"sessionId\":\"s\"}"))
-                .isEqualTo(new Subscribe(null, "s", 0L, false, false));
+        // neither: refused, not read as afterSeq 0 (§3.2)
+        assertThat(codeOf("{\"action\":\"subscribe\",\"sessionId\":\"s\"}")).isEqualTo(ErrorCode.INVALID_MESSAGE);
         assertThat(codeOf("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"hydrate\":true,\"afterSeq\":3}"))
                 .isEqualTo(ErrorCode.INVALID_MESSAGE);
         assertThat(codeOf("{\"action\":\"subscribe\",\"sessionId\":\"s\",\"afterSeq\":-3}"))
@@ -105,7 +108,9 @@ class ClientMessagesTest {
 
     @Test
     void controlNamesACommand() {
-        assertThat(ClientMessages.parse("{\"action\":\"control\",\"sessionId\":\"s\",\"runId\":\"r\",\"command\":\"steer\",\"text\":\"shorter\"}"))
+        assertThat(
+                        ClientMessages.parse(
+                                "{\"action\":\"control\",\"sessionId\":\"s\",\"runId\":\"r\",\"command\":\"steer\",\"text\":\"shorter\"}"))
                 .isEqualTo(new Control(null, "s", "r", ClientMessage.ControlCommand.STEER, "shorter", null));
         assertThat(codeOf("{\"action\":\"control\",\"sessionId\":\"s\",\"runId\":\"r\",\"command\":\"steer\"}"))
                 .isEqualTo(ErrorCode.INVALID_MESSAGE);
@@ -114,20 +119,23 @@ class ClientMessagesTest {
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-            "not json | MALFORMED_JSON",
-            "[1,2] | MALFORMED_JSON",
-            "{\"action\":\"append\"} {} | MALFORMED_JSON",
-            "{\"action\":\"x\",\"action\":\"y\"} | MALFORMED_JSON",
-            "{} | UNKNOWN_ACTION",
-            "{\"action\":42} | UNKNOWN_ACTION",
-            "{\"action\":\"dance\"} | UNKNOWN_ACTION",
-            "{\"action\":\"append\",\"events\":[]} | INVALID_MESSAGE",
-            "{\"action\":\"append\",\"sessionId\":\"s\",\"events\":{}} | INVALID_MESSAGE",
-            "{\"action\":\"append\",\"sessionId\":\"s\",\"events\":[]} | INVALID_MESSAGE",
-            "{\"action\":\"append\",\"sessionId\":\"\",\"events\":[]} | INVALID_MESSAGE",
-            "{\"action\":\"append\",\"sessionId\":\"a/b\",\"events\":[]} | INVALID_MESSAGE",
-            "{\"action\":\"unsubscribe\",\"sessionId\":7} | INVALID_MESSAGE"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "not json | MALFORMED_JSON",
+                "[1,2] | MALFORMED_JSON",
+                "{\"action\":\"append\"} {} | MALFORMED_JSON",
+                "{\"action\":\"x\",\"action\":\"y\"} | MALFORMED_JSON",
+                "{} | UNKNOWN_ACTION",
+                "{\"action\":42} | UNKNOWN_ACTION",
+                "{\"action\":\"dance\"} | UNKNOWN_ACTION",
+                "{\"action\":\"append\",\"events\":[]} | INVALID_MESSAGE",
+                "{\"action\":\"append\",\"sessionId\":\"s\",\"events\":{}} | INVALID_MESSAGE",
+                "{\"action\":\"append\",\"sessionId\":\"s\",\"events\":[]} | INVALID_MESSAGE",
+                "{\"action\":\"append\",\"sessionId\":\"\",\"events\":[]} | INVALID_MESSAGE",
+                "{\"action\":\"append\",\"sessionId\":\"a/b\",\"events\":[]} | INVALID_MESSAGE",
+                "{\"action\":\"unsubscribe\",\"sessionId\":7} | INVALID_MESSAGE"
+            })
     void malformedFramesGetStableCodes(String frame, ErrorCode code) {
         assertThat(codeOf(frame)).isEqualTo(code);
     }
@@ -149,7 +157,8 @@ class ClientMessagesTest {
 
     @Test
     void requestIdIsReadBestEffortForErrorFrames() {
-        assertThat(ClientMessages.bestEffortRequestId("{\"action\":\"nope\",\"requestId\":\"r9\"}")).isEqualTo("r9");
+        assertThat(ClientMessages.bestEffortRequestId("{\"action\":\"nope\",\"requestId\":\"r9\"}"))
+                .isEqualTo("r9");
         assertThat(ClientMessages.bestEffortRequestId("garbage")).isNull();
     }
 }
