@@ -16,7 +16,8 @@ public record AuthConfig(String issuer, String audience, byte[] hs256Secret, Str
 
     public AuthConfig {
         int keys = (hs256Secret != null ? 1 : 0) + (jwksUrl != null ? 1 : 0) + (publicKeyPem != null ? 1 : 0);
-        if (keys != 1) throw new IllegalArgumentException("configure exactly one of HS256 secret, JWKS URL, public key");
+        if (keys != 1)
+            throw new IllegalArgumentException("configure exactly one of HS256 secret, JWKS URL, public key");
         if (hs256Secret != null && hs256Secret.length < 32) {
             throw new IllegalArgumentException("an HS256 secret must be at least 256 bits");
         }
@@ -24,14 +25,18 @@ public record AuthConfig(String issuer, String audience, byte[] hs256Secret, Str
     }
 
     public static AuthConfig localDevelopment() {
-        return new AuthConfig(LOCAL_ISSUER, DEFAULT_AUDIENCE, LOCAL_DEV_SECRET.getBytes(StandardCharsets.UTF_8), null, null);
+        return new AuthConfig(
+                LOCAL_ISSUER, DEFAULT_AUDIENCE, LOCAL_DEV_SECRET.getBytes(StandardCharsets.UTF_8), null, null);
     }
 
     /** JWT_ISSUER, JWT_AUDIENCE and one of JWT_HS256_SECRET, JWT_JWKS_URL, JWT_PUBLIC_KEY_PEM. */
     public static AuthConfig fromEnvironment(Map<String, String> env) {
         String secret = env.get("JWT_HS256_SECRET");
-        return new AuthConfig(env.get("JWT_ISSUER"), env.getOrDefault("JWT_AUDIENCE", DEFAULT_AUDIENCE),
-                secret == null ? null : secret.getBytes(StandardCharsets.UTF_8), env.get("JWT_JWKS_URL"),
+        return new AuthConfig(
+                env.get("JWT_ISSUER"),
+                env.getOrDefault("JWT_AUDIENCE", DEFAULT_AUDIENCE),
+                secret == null ? null : secret.getBytes(StandardCharsets.UTF_8),
+                env.get("JWT_JWKS_URL"),
                 env.get("JWT_PUBLIC_KEY_PEM"));
     }
 }

@@ -9,6 +9,7 @@ import io.durablesessions.events.ClientMessage.Subscribe;
 import io.durablesessions.events.ClientMessage.Unsubscribe;
 import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.EventInput;
+import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.ProtocolException;
 
@@ -30,21 +31,29 @@ public final class Authorization {
             case Subscribe s -> require(who, Capability.READ, s.sessionId());
             case Control c -> require(who, Capability.CONTROL, c.sessionId());
             case Heartbeat h -> require(who, Capability.AGENT, h.sessionId());
-            case Unsubscribe u -> { }
-            case Ping p -> { }
+            case Unsubscribe u -> {}
+            case Ping p -> {}
         }
     }
 
-    /** Runs, tool calls and agent announcements are an agent's to write, not an end user's. */
+    /**
+     * Runs, tool calls, agent announcements and any message that does not speak as the user
+     * (role {@code assistant} or {@code system}) are an agent's to write, not an end user's.
+     */
     static boolean isAgentEvent(EventInput e) {
+        if (e.type() == EventType.MESSAGE_START)
+            return !"user".equals(e.data().path("role").asText());
         String type = e.type().wire();
         return type.startsWith("run.") || type.startsWith("tool.") || type.startsWith("agent.");
     }
 
-    private static void require(Principal who, Capability capability, String sessionId) {
+    /** Refuses {@code FORBIDDEN} unless {@code who} holds {@code capability} on the session. */
+    public static void require(Principal who, Capability capability, String sessionId) {
         if (!who.can(capability, sessionId)) {
             // the same answer whether the session exists or not: nothing leaks about other sessions
-            throw new ProtocolException(ErrorCode.FORBIDDEN, "no '" + capability.wire() + "' grant for this session",
+            throw new ProtocolException(
+                    ErrorCode.FORBIDDEN,
+                    "no '" + capability.wire() + "' grant for this session",
                     Json.object().put("capability", capability.wire()));
         }
     }

@@ -11,7 +11,12 @@ public enum Capability {
     /** cancel, interrupt, steer runs */
     CONTROL,
     /** write as an agent: runs, tool calls, agent events, heartbeats */
-    AGENT;
+    AGENT,
+    /**
+     * act for others: create sessions owned by someone else and list another owner's sessions
+     * (on the sessions it covers); with an {@code all} grant, revoke tokens
+     */
+    ADMIN;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

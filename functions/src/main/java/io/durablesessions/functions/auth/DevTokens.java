@@ -6,10 +6,12 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import io.durablesessions.events.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -20,18 +22,41 @@ public final class DevTokens {
     private DevTokens() {}
 
     public static String mint(AuthConfig config, String subject, String role, List<Grant> grants, Duration ttl) {
-        return mint(config, subject, role, grants, Instant.now(), Instant.now().plus(ttl), UUID.randomUUID().toString(),
+        return mint(
+                config,
+                subject,
+                role,
+                grants,
+                Instant.now(),
+                Instant.now().plus(ttl),
+                UUID.randomUUID().toString(),
                 config.audience());
     }
 
-    public static String mint(AuthConfig config, String subject, String role, List<Grant> grants, Instant notBefore,
-                              Instant expires, String tokenId, String audience) {
+    public static String mint(
+            AuthConfig config,
+            String subject,
+            String role,
+            List<Grant> grants,
+            Instant notBefore,
+            Instant expires,
+            String tokenId,
+            String audience) {
         if (config.hs256Secret() == null) throw new IllegalStateException("dev tokens need an HS256 secret");
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(config.issuer()).audience(audience).subject(subject)
-                .issueTime(Date.from(Instant.now())).notBeforeTime(Date.from(notBefore)).expirationTime(Date.from(expires))
-                .jwtID(tokenId).claim("role", role)
-                .claim("grants", grants.stream().map(g -> io.durablesessions.events.Json.MAPPER.convertValue(g.toNode(),
-                        java.util.Map.class)).toList())
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(config.issuer())
+                .audience(audience)
+                .subject(subject)
+                .issueTime(Date.from(Instant.now()))
+                .notBeforeTime(Date.from(notBefore))
+                .expirationTime(Date.from(expires))
+                .jwtID(tokenId)
+                .claim("role", role)
+                .claim(
+                        "grants",
+                        grants.stream()
+                                .map(g -> Json.MAPPER.convertValue(g.toNode(), Map.class))
+                                .toList())
                 .build();
         try {
             SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
@@ -40,23 +65,5 @@ public final class DevTokens {
         } catch (JOSEException e) {
             throw new IllegalStateException("cannot sign a dev token", e);
         }
-    }
-
-    /** {@code scripts/token SUBJECT ROLE [SESSION_OR_PREFIX*] [CAPS]}: prints a token for the local stack. */
-    public static void main(String[] args) {
-        if (args.length < 2) {
-            System.err.println("usage: scripts/token SUBJECT agent|client|viewer [SESSION|PREFIX*] [read,append,control,agent]");
-            System.exit(2);
-        }
-        String scope = args.length > 2 ? args[2] : "*";
-        String role = args[1];
-        String caps = args.length > 3 ? args[3] : switch (role) {
-            case "agent" -> "read,append,agent";
-            case "viewer" -> "read";
-            default -> "read,append,control";
-        };
-        Capability[] cs = java.util.Arrays.stream(caps.split(",")).map(Capability::fromWire).toArray(Capability[]::new);
-        Grant grant = scope.endsWith("*") ? Grant.prefix(scope.substring(0, scope.length() - 1), cs) : Grant.session(scope, cs);
-        System.out.println(mint(AuthConfig.localDevelopment(), args[0], role, List.of(grant), Duration.ofHours(12)));
     }
 }

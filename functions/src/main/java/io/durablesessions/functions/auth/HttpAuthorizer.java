@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
+import io.durablesessions.functions.runtime.MetricName;
 import io.durablesessions.functions.runtime.Metrics;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -15,7 +16,8 @@ import java.util.logging.Logger;
  * in the authorizer context. API Gateway caches the verdict per header value, so the principal
  * carries the token's expiry and the function refuses it once passed. Never logs the token.
  */
-public final class HttpAuthorizer implements RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> {
+public final class HttpAuthorizer
+        implements RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> {
     private static final Logger LOG = Logger.getLogger(HttpAuthorizer.class.getName());
     /** The authorizer context key the route function reads ({@code requestContext.authorizer.lambda.principal}). */
     public static final String CONTEXT_PRINCIPAL = ConnectAuthorizer.CONTEXT_PRINCIPAL;
@@ -37,7 +39,7 @@ public final class HttpAuthorizer implements RequestHandler<APIGatewayV2CustomAu
             return new SimpleIAMPolicyResponse(true, Map.of(CONTEXT_PRINCIPAL, p.toJson()));
         } catch (TokenVerifier.InvalidToken e) {
             LOG.info("HTTP request refused by the authorizer: " + e.getMessage()); // the reason, never the token
-            Metrics.count("AuthRefusals", 1);
+            Metrics.count(MetricName.AUTH_REFUSALS, 1);
             return new SimpleIAMPolicyResponse(false, Map.of());
         }
     }

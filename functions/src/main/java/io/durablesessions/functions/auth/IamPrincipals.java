@@ -2,7 +2,8 @@ package io.durablesessions.functions.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.durablesessions.events.Ids;
+import io.durablesessions.events.Assembler;
+import io.durablesessions.events.Fields;
 import io.durablesessions.events.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,13 +50,16 @@ public record IamPrincipals(Map<String, Principal> byArn) {
         for (var e : root.properties()) {
             String arn = e.getKey();
             if (!arn.matches("arn:[a-z-]+:iam::\\d{12}:(role|user)/[^/]+")) {
-                throw new IllegalArgumentException(ENV + ": '" + arn + "' is not an IAM role or user ARN without a path "
-                        + "(arn:aws:iam::<account>:role/<name>)");
+                throw new IllegalArgumentException(ENV + ": '" + arn
+                        + "' is not an IAM role or user ARN without a path " + "(arn:aws:iam::<account>:role/<name>)");
             }
             JsonNode v = e.getValue();
             String subject = v.path("subject").asText("");
             String role = v.path("role").asText("");
-            if (!Ids.isValidId(subject)) throw new IllegalArgumentException(ENV + ": " + arn + " needs a valid 'subject'");
+            if (!Fields.isValidId(subject) || Assembler.SERVICE.equals(subject)) {
+                throw new IllegalArgumentException(
+                        ENV + ": " + arn + " needs a valid 'subject' (not the reserved 'service')");
+            }
             if (!Set.of("agent", "client", "viewer").contains(role)) {
                 throw new IllegalArgumentException(ENV + ": " + arn + " needs 'role' agent, client or viewer");
             }

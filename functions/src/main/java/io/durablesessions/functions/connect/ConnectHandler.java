@@ -4,11 +4,16 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2WebSocketResponse;
-import io.durablesessions.events.Ids;
+import io.durablesessions.events.Fields;
 import io.durablesessions.functions.auth.ConnectAuthorizer;
 import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.runtime.Tracing;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.Map;
 
 /**
@@ -29,30 +34,42 @@ public final class ConnectHandler implements RequestHandler<APIGatewayV2WebSocke
 
     @Override
     public APIGatewayV2WebSocketResponse handleRequest(APIGatewayV2WebSocketEvent event, Context context) {
+        Span span = services.tracing().handler("ws $connect", "$connect", null, null);
+        try (Scope ignored = span.makeCurrent()) {
+            APIGatewayV2WebSocketResponse r = connect(event);
+            span.setAttribute(Tracing.OUTCOME, r.getStatusCode() == 200 ? "ok" : String.valueOf(r.getStatusCode()));
+            return r;
+        } finally {
+            span.end();
+        }
+    }
+
+    private APIGatewayV2WebSocketResponse connect(APIGatewayV2WebSocketEvent event) {
         String connectionId = event.getRequestContext().getConnectionId();
-        Principal principal = principalOf(event);
+        Principal principal =
+                ConnectAuthorizer.principalOf(event.getRequestContext().getAuthorizer());
         if (principal == null) return status(401, null); // only reachable without the authorizer in front
-        Map<String, String> query = event.getQueryStringParameters() == null ? Map.of() : event.getQueryStringParameters();
+        Map<String, String> query =
+                event.getQueryStringParameters() == null ? Map.of() : event.getQueryStringParameters();
         String instance = query.get("instance");
-        if (instance != null && !Ids.isValidId(instance)) return status(400, null);
-        String safeConnectionId = connectionId.replaceAll("[^A-Za-z0-9]", "");
-        // a stable instance id (per tab / device) lets a reconnect keep its presence without flapping
-        services.connections().register(new Connection(connectionId, principal, limit(query.get("label")),
-                limit(query.get("surface")), instance != null ? instance : safeConnectionId, services.clock().millis()));
+        if (instance != null && !Fields.isValidId(instance)) return status(400, null);
+        // others see these in presence: letters, digits and a little punctuation, nothing that can disguise
+        String label = query.get("label");
+        String surface = query.get("surface");
+        if ((label != null && !Fields.isSafeLabel(label)) || (surface != null && !Fields.isSafeLabel(surface))) {
+            return status(400, null);
+        }
+        // a stable instance id (per tab / device) lets a reconnect keep its presence without flapping; without
+        // one, the connection is its own member under a random id (never the connection id: that is a capability)
+        services.connections()
+                .register(new Connection(
+                        connectionId,
+                        principal,
+                        label,
+                        surface,
+                        instance != null ? instance : randomInstance(),
+                        services.clock().millis()));
         return status(200, subprotocol(event));
-    }
-
-    /** The principal the authorizer verified, passed by API Gateway in the request context. */
-    private static Principal principalOf(APIGatewayV2WebSocketEvent event) {
-        Map<String, Object> authorizer = event.getRequestContext().getAuthorizer() instanceof Map<?, ?> m
-                ? castMap(m) : null;
-        Object json = authorizer == null ? null : authorizer.get(ConnectAuthorizer.CONTEXT_PRINCIPAL);
-        return json instanceof String s ? Principal.fromJson(s) : null;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> castMap(Map<?, ?> m) {
-        return (Map<String, Object>) m;
     }
 
     /**
@@ -73,8 +90,12 @@ public final class ConnectHandler implements RequestHandler<APIGatewayV2WebSocke
         return null;
     }
 
-    private static String limit(String s) {
-        return s == null ? null : s.length() > 64 ? s.substring(0, 64) : s;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private static String randomInstance() {
+        byte[] b = new byte[9];
+        RANDOM.nextBytes(b);
+        return "i-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b).replace('-', '.');
     }
 
     private static APIGatewayV2WebSocketResponse status(int code, String protocol) {

@@ -4,12 +4,12 @@ import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ClientMessage.Control;
 import io.durablesessions.events.ClientMessage.Heartbeat;
 import io.durablesessions.events.EventType;
-import io.durablesessions.events.Frames;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.RunState;
+import io.durablesessions.functions.fanout.DirectDelivery;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
-import io.durablesessions.functions.store.SessionStore.RunRow;
+import io.durablesessions.functions.store.RunRow;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -22,12 +22,15 @@ import java.util.List;
  */
 public final class Controller {
     private final Services services;
+    private final DirectDelivery direct;
 
     public Controller(Services services) {
         this.services = services;
+        this.direct = new DirectDelivery(services);
     }
 
-    public String control(Control c, Connection caller) {
+    /** The store's outcome of the command (its {@code Appended} names the control event's seq). */
+    public AppendResult control(Control c, Connection caller) {
         var sessions = services.sessions();
         AppendResult result = switch (c.command()) {
             case CANCEL -> {
@@ -36,10 +39,16 @@ public final class Controller {
                 yield r;
             }
             case INTERRUPT -> sessions.interrupt(c.sessionId(), c.runId(), c.messageId(), caller.principal());
-            case STEER -> sessions.appendServiceEvent(c.sessionId(), caller.principal(), EventType.RUN_STEERED,
-                    c.runId(), Json.object().put("by", caller.principal()).put("text", c.text()));
+            case STEER ->
+                sessions.appendServiceEvent(
+                        c.sessionId(),
+                        caller.principal(),
+                        EventType.RUN_STEERED,
+                        c.runId(),
+                        Json.object().put("by", caller.principal()).put("text", c.text()));
         };
-        return Frames.appendOutcome(c.requestId(), c.sessionId(), result);
+        direct.deliver(c.sessionId(), result); // the agents learn of it now, not at the next stream poll
+        return result;
     }
 
     /** Cancelling a parent cancels every running descendant; siblings of a cancelled sub-run go on. */
@@ -52,16 +61,23 @@ public final class Controller {
                 if (!parent.equals(r.parentRunId())) continue;
                 parents.push(r.runId());
                 if (r.state() == RunState.RUNNING) {
-                    services.sessions().requestStop(c.sessionId(), r.runId(), "cancel", caller.principal(),
-                            "parent run " + c.runId() + " was cancelled");
+                    direct.deliver(
+                            c.sessionId(),
+                            services.sessions()
+                                    .requestStop(
+                                            c.sessionId(),
+                                            r.runId(),
+                                            "cancel",
+                                            caller.principal(),
+                                            "parent run " + c.runId() + " was cancelled"));
                 }
             }
         }
     }
 
-    public String heartbeat(Heartbeat h, Connection caller) {
-        AppendResult refusal = services.sessions().heartbeat(h.sessionId(), h.runId(), caller.identity().subject());
-        if (refusal != null) return Frames.appendOutcome(h.requestId(), h.sessionId(), refusal);
-        return Frames.ack(h.requestId(), h.sessionId(), null, null, false);
+    /** {@code Noted} when the run's own agent is alive; otherwise why not. */
+    public AppendResult heartbeat(Heartbeat h, Connection caller) {
+        return services.sessions()
+                .heartbeat(h.sessionId(), h.runId(), caller.identity().subject());
     }
 }

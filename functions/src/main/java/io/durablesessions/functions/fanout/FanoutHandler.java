@@ -5,44 +5,47 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue;
-import io.durablesessions.events.Frames;
-import io.durablesessions.events.Limits;
-import io.durablesessions.functions.auth.Capability;
-import io.durablesessions.functions.auth.Principal;
-import io.durablesessions.functions.presence.Presence;
 import io.durablesessions.events.Json;
+import io.durablesessions.functions.runtime.MetricName;
 import io.durablesessions.functions.runtime.Metrics;
-import io.durablesessions.functions.runtime.Sender;
-import io.durablesessions.functions.store.ConnectionStore;
-import io.durablesessions.functions.subscribe.Subscriptions;
 import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.runtime.Tracing;
 import io.durablesessions.functions.store.Attrs;
+import io.durablesessions.functions.store.ConnectionStore;
+import io.durablesessions.functions.store.DeliveryMarks;
+import io.durablesessions.functions.subscribe.Subscriptions;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
 /**
- * The events table's stream → every subscriber of each session. Per batch: group records by
- * session (keeping seq order), Query the session's subscribers once, pack its events into as few
- * frames as the message limit allows, and send to all connections concurrently. A 410 removes
- * only that connection. Any other failure is reported as a batch item failure at the first record
- * that did not reach everyone, so the event source retries from there (subscribers may then see
- * some events twice and drop them by seq) and a session's order is never broken.
+ * The events table's stream → every subscriber of each session: the guarantee behind direct
+ * delivery ({@link DirectDelivery}). Per batch: group records by session (keeping seq order), drop
+ * what direct delivery already brought to everyone ({@link DeliveryMarks}), Query the session's
+ * subscribers once, and post the rest ({@link Delivery}). A 410 removes only that connection. Any
+ * other failure is reported as a batch item failure at the first record that did not reach
+ * everyone, so the event source retries from there (subscribers may then see some events twice and
+ * drop them by seq) and a session's order is never broken.
  */
 public final class FanoutHandler implements RequestHandler<DynamodbEvent, StreamsEventResponse> {
     private static final Logger LOG = Logger.getLogger(FanoutHandler.class.getName());
-    private static final int MAX_CONCURRENT_POSTS = 256;
 
     private final Services services;
-    private final Presence presence;
+    private final Delivery delivery;
+    private final DeliveryMarks marks;
 
     public FanoutHandler() {
         this(Services.fromEnvironment());
@@ -50,14 +53,26 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
 
     public FanoutHandler(Services services) {
         this.services = services;
-        this.presence = new Presence(services);
+        this.delivery = new Delivery(services);
+        this.marks = new DeliveryMarks(services.dynamo(), services.tables());
     }
 
     /** One stream record of an inserted event. */
-    record Rec(String sequenceNumber, long seq, String json, boolean control) {}
+    record Rec(String sequenceNumber, Delivery.Item item) {}
 
     @Override
     public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
+        Span span = services.tracing().consumer("fanout");
+        try (Scope ignored = span.makeCurrent()) {
+            StreamsEventResponse response = fanOut(event);
+            span.setAttribute(Tracing.OUTCOME, response.getBatchItemFailures().isEmpty() ? "ok" : "retry");
+            return response;
+        } finally {
+            span.end();
+        }
+    }
+
+    private StreamsEventResponse fanOut(DynamodbEvent event) {
         Map<String, List<Rec>> bySession = new LinkedHashMap<>();
         for (DynamodbEvent.DynamodbStreamRecord r : event.getRecords()) {
             if (!"INSERT".equals(r.getEventName()) || r.getDynamodb() == null) continue;
@@ -66,118 +81,146 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
             AttributeValue seq = image == null ? null : image.get(Attrs.SEQ);
             AttributeValue json = image == null ? null : image.get(Attrs.EVENT_JSON);
             if (sid == null || seq == null || json == null) {
-                LOG.warning("skipping a stream record that is not an event: " + r.getDynamodb().getSequenceNumber());
+                LOG.warning("skipping a stream record that is not an event: "
+                        + r.getDynamodb().getSequenceNumber());
                 continue; // a poison record must never block the shard
             }
-            bySession.computeIfAbsent(sid.getS(), k -> new ArrayList<>())
-                    .add(new Rec(r.getDynamodb().getSequenceNumber(), Long.parseLong(seq.getN()), json.getS(),
-                            Subscriptions.isControl(json.getS())));
+            bySession
+                    .computeIfAbsent(sid.getS(), k -> new ArrayList<>())
+                    .add(new Rec(
+                            r.getDynamodb().getSequenceNumber(),
+                            new Delivery.Item(
+                                    Long.parseLong(seq.getN()), json.getS(), Subscriptions.isControl(json.getS()))));
         }
+        Span.current().setAttribute(Tracing.SESSIONS, (long) bySession.size()).setAttribute(Tracing.EVENTS, (long)
+                bySession.values().stream().mapToInt(List::size).sum());
         List<StreamsEventResponse.BatchItemFailure> failures = new ArrayList<>();
         Tally tally = new Tally();
-        Semaphore posts = new Semaphore(MAX_CONCURRENT_POSTS);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        // each session's deliver span is a child of this invocation's, on whichever thread it runs
+        try (ExecutorService pool =
+                io.opentelemetry.context.Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor())) {
             List<Future<String>> results = new ArrayList<>();
             for (var e : bySession.entrySet()) {
                 List<Rec> recs = e.getValue();
-                recs.sort(Comparator.comparingLong(Rec::seq));
-                results.add(pool.submit(() -> deliver(e.getKey(), recs, pool, posts, tally)));
+                recs.sort(Comparator.comparingLong(r -> r.item().seq()));
+                results.add(pool.submit(() -> deliver(e.getKey(), recs, tally)));
             }
             for (Future<String> f : results) {
                 String failedAt = get(f);
                 if (failedAt != null) failures.add(new StreamsEventResponse.BatchItemFailure(failedAt));
             }
         }
-        tally.metrics.count("DeliveredEvents", tally.delivered.sum()).count("Gone410", tally.gone.sum()).flush();
+        tally.metrics
+                .count(MetricName.DELIVERED_EVENTS, tally.delivered.sum())
+                .count(MetricName.GONE_410, tally.gone.sum())
+                .count(MetricName.FANOUT_SKIPPED_EVENTS, tally.skipped.sum())
+                .flush();
         return new StreamsEventResponse(failures);
     }
 
-    /** Returns the stream sequence number of the first record not delivered to everyone, or null. */
-    private String deliver(String sessionId, List<Rec> recs, ExecutorService pool, Semaphore posts, Tally tally) {
+    /**
+     * Returns the stream sequence number of the first record not delivered to everyone, or null. Its
+     * span links the trace context each event was appended with: the fan-out continues the writer's trace.
+     */
+    private String deliver(String sessionId, List<Rec> all, Tally tally) {
+        Set<String> traceparents = new LinkedHashSet<>();
+        for (Rec r : all) {
+            String tp = Tracing.traceparentOf(r.item().json());
+            if (tp != null) traceparents.add(tp);
+        }
+        Span span = services.tracing().delivery(sessionId, traceparents);
+        span.setAttribute(Tracing.FIRST_SEQ, all.get(0).item().seq())
+                .setAttribute(Tracing.LAST_SEQ, all.get(all.size() - 1).item().seq());
+        try (Scope ignored = span.makeCurrent()) {
+            String failedAt = deliverTraced(sessionId, all, tally, span);
+            span.setAttribute(Tracing.OUTCOME, failedAt == null ? "ok" : "retry");
+            return failedAt;
+        } finally {
+            span.end();
+        }
+    }
+
+    private String deliverTraced(String sessionId, List<Rec> all, Tally tally, Span span) {
+        List<Rec> recs = all;
         List<ConnectionStore.Subscriber> subscribers;
         try {
-            subscribers = services.connections().subscribers(sessionId);
+            // what direct delivery brought to everyone already is not posted again
+            long delivered = marks.deliveredThrough(sessionId);
+            recs = above(all, delivered);
+            if (!recs.isEmpty()) {
+                subscribers = services.connections().subscribers(sessionId);
+                if (services.features().directDelivery() && subscribers.size() <= DirectDelivery.MAX_SUBSCRIBERS) {
+                    recs = above(all, awaitDirect(sessionId, delivered, recs));
+                }
+            } else {
+                subscribers = List.of();
+            }
+            tally.skipped.add(all.size() - recs.size());
+            if (recs.isEmpty()) return null;
+            span.setAttribute(Tracing.SUBSCRIBERS, (long) subscribers.size());
         } catch (RuntimeException e) {
-            LOG.warning("subscriber query failed: " + e);
+            LOG.warning("reading the subscribers of " + sessionId + " failed: " + e);
             return recs.get(0).sequenceNumber();
         }
-        subscribers = entitled(sessionId, subscribers);
-        if (subscribers.isEmpty()) return null;
-        List<Integer> all = new ArrayList<>();
-        List<Integer> control = new ArrayList<>();
-        for (int i = 0; i < recs.size(); i++) {
-            all.add(i);
-            if (recs.get(i).control()) control.add(i);
-        }
-        List<Outgoing> everything = pack(sessionId, recs, all);
-        List<Outgoing> controlOnly = pack(sessionId, recs, control);
-        List<Future<Integer>> perConnection = new ArrayList<>();
-        for (ConnectionStore.Subscriber sub : subscribers) {
-            List<Outgoing> frames = sub.controlOnly() ? controlOnly : everything;
-            if (frames.isEmpty()) continue;
-            perConnection.add(pool.submit(() -> sendAll(sub.connectionId(), frames, posts, tally)));
-        }
-        int firstFailed = Integer.MAX_VALUE;
-        for (Future<Integer> f : perConnection) firstFailed = Math.min(firstFailed, get(f));
+        Delivery.Outcome o =
+                delivery.deliver(sessionId, recs.stream().map(Rec::item).toList(), subscribers);
+        span.setAttribute(Tracing.DELIVERED, o.delivered());
+        tally.delivered.add(o.delivered());
+        tally.gone.add(o.gone());
         // end-to-end latency of the session's newest event: its server timestamp to now, after the posts
-        tally.metrics.millis("FanoutLatencyMs",
-                services.clock().millis() - Json.parseObject(recs.get(recs.size() - 1).json()).path("ts").asLong());
-        return firstFailed == Integer.MAX_VALUE ? null : recs.get(firstFailed).sequenceNumber();
+        tally.metrics.millis(
+                MetricName.FANOUT_LATENCY_MS,
+                services.clock().millis()
+                        - Json.parseObject(recs.get(recs.size() - 1).item().json())
+                                .path("ts")
+                                .asLong());
+        if (!o.complete()) return recs.get(o.firstFailed()).sequenceNumber();
+        try {
+            marks.deliveredThrough(sessionId, recs.get(recs.size() - 1).item().seq());
+        } catch (RuntimeException e) {
+            LOG.warning("moving the delivery mark of " + sessionId + " failed (costs duplicates only): " + e);
+        }
+        return null;
     }
 
     /**
-     * Only subscribers whose grant still covers the session and whose token is not revoked get
-     * its events; the others lose the subscription (a revocation takes effect at the next fan-out).
+     * How long after an event was written the fan-out gives direct delivery to report it delivered
+     * (move the mark) before posting it itself. On AWS the stream's own delay (a shard is polled
+     * about every 250 ms) usually covers it; with a fast poller (the local stack) it keeps the
+     * fan-out from posting, a second time, what the append is posting right now. A direct post that
+     * failed costs this much extra delay on its way through the fan-out.
      */
-    private List<ConnectionStore.Subscriber> entitled(String sessionId, List<ConnectionStore.Subscriber> subscribers) {
-        Set<Principal> revoked = services.revocations().revokedAmong(
-                subscribers.stream().map(ConnectionStore.Subscriber::identity).distinct().toList());
-        List<ConnectionStore.Subscriber> ok = new ArrayList<>(subscribers.size());
-        for (ConnectionStore.Subscriber sub : subscribers) {
-            if (sub.identity().can(Capability.READ, sessionId) && !revoked.contains(sub.identity())) {
-                ok.add(sub);
-            } else {
-                services.connections().unsubscribe(sub.connectionId(), sessionId);
+    static final Duration DIRECT_GRACE = Duration.ofMillis(500);
+
+    /** The mark once it covers {@code recs}, or when the newest of them is {@link #DIRECT_GRACE} old. */
+    private long awaitDirect(String sessionId, long delivered, List<Rec> recs) {
+        long newest = recs.get(recs.size() - 1).item().seq();
+        long writtenAt = Json.parseObject(recs.get(recs.size() - 1).item().json())
+                .path("ts")
+                .asLong();
+        long mark = delivered;
+        for (int polls = 0; mark < newest && services.clock().millis() - writtenAt < DIRECT_GRACE.toMillis(); polls++) {
+            try {
+                Thread.sleep(Math.min(20, 2L << Math.min(polls, 4)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return mark;
             }
+            mark = Math.max(mark, marks.deliveredThrough(sessionId));
         }
-        return ok;
+        return mark;
     }
 
-    /** A frame to send and the index (in the batch's records of its session) of its first event. */
-    record Outgoing(String frame, int firstRecord, int events) {}
+    private static List<Rec> above(List<Rec> recs, long seq) {
+        return recs.stream().filter(r -> r.item().seq() > seq).toList();
+    }
 
     /** What one invocation delivered, for its metrics (sessions are delivered concurrently). */
     static final class Tally {
-        final java.util.concurrent.atomic.LongAdder delivered = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder gone = new java.util.concurrent.atomic.LongAdder();
+        final LongAdder delivered = new LongAdder();
+        final LongAdder gone = new LongAdder();
+        final LongAdder skipped = new LongAdder();
         final Metrics.Batch metrics = Metrics.batch(); // FanoutLatencyMs: one value per session
-    }
-
-    private static List<Outgoing> pack(String sessionId, List<Rec> recs, List<Integer> indexes) {
-        List<String> jsons = indexes.stream().map(i -> recs.get(i).json()).toList();
-        return Frames.packEvents(sessionId, jsons, Limits.MAX_MESSAGE_BYTES).stream()
-                .map(p -> new Outgoing(p.frame(), indexes.get(p.firstIndex()), p.count())).toList();
-    }
-
-    /** Sends the frames in order; returns the index of the first record not delivered, or MAX_VALUE. */
-    private int sendAll(String connectionId, List<Outgoing> frames, Semaphore posts, Tally tally) {
-        for (Outgoing frame : frames) {
-            Sender.Outcome outcome;
-            posts.acquireUninterruptibly();
-            try {
-                outcome = services.sender().post(connectionId, frame.frame());
-            } finally {
-                posts.release();
-            }
-            if (outcome == Sender.Outcome.SENT) tally.delivered.add(frame.events());
-            if (outcome == Sender.Outcome.GONE) {
-                tally.gone.increment();
-                presence.connectionGone(connectionId); // only the connection that is gone
-                return Integer.MAX_VALUE;
-            }
-            if (outcome == Sender.Outcome.FAILED) return frame.firstRecord();
-        }
-        return Integer.MAX_VALUE;
     }
 
     private static <T> T get(Future<T> f) {
@@ -186,7 +229,7 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
     }

@@ -13,10 +13,12 @@ public final class FanoutMapping {
     public static final Duration MAX_BATCHING_WINDOW = Duration.ZERO;
     /** One concurrent batch per shard keeps each session's events in order. */
     public static final int PARALLELIZATION_FACTOR = 1;
+
     public static final boolean BISECT_ON_ERROR = true;
     public static final boolean REPORT_BATCH_ITEM_FAILURES = true;
     /** Bounded retries: a poison record goes to the on-failure queue instead of blocking a shard for 24 h. */
     public static final int MAX_RETRY_ATTEMPTS = 5;
+
     public static final Duration MAX_RECORD_AGE = Duration.ofMinutes(15);
     /** Deletions (session erase, TTL) never invoke the fan-out. */
     public static final String INSERT_ONLY_FILTER = "{\"eventName\":[\"INSERT\"]}";

@@ -1,5 +1,6 @@
 package io.durablesessions.functions.gateway;
 
+import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ClientMessage;
 import io.durablesessions.events.ClientMessage.Append;
 import io.durablesessions.events.ClientMessage.Control;
@@ -10,6 +11,7 @@ import io.durablesessions.events.Frames;
 import io.durablesessions.functions.control.Controller;
 import io.durablesessions.functions.publish.Publisher;
 import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.runtime.Tracing;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
 import io.durablesessions.functions.subscribe.Subscriptions;
 
@@ -30,13 +32,21 @@ public final class Router {
     /** Returns the frame that answers the message, or null for none. */
     public String dispatch(ClientMessage msg, Connection caller) {
         return switch (msg) {
-            case Append a -> publisher.append(a, caller);
+            case Append a -> written(a.requestId(), a.sessionId(), publisher.append(a, caller));
             case Subscribe s -> subscriptions.subscribe(s, caller);
             case Unsubscribe u -> subscriptions.unsubscribe(u, caller);
-            case Control c -> controller.control(c, caller);
-            case Ping p -> Frames.pong(p.requestId(), services.clock().millis(), services.sessions()
-                    .heads(services.connections().subscribedSessions(caller.connectionId())));
-            case ClientMessage.Heartbeat h -> controller.heartbeat(h, caller);
+            case Control c -> written(c.requestId(), c.sessionId(), controller.control(c, caller));
+            case Ping p ->
+                Frames.pong(
+                        p.requestId(),
+                        services.clock().millis(),
+                        services.sessions().heads(services.connections().subscribedSessions(caller.connectionId())));
+            case ClientMessage.Heartbeat h -> written(h.requestId(), h.sessionId(), controller.heartbeat(h, caller));
         };
+    }
+
+    private static String written(String requestId, String sessionId, AppendResult result) {
+        Tracing.outcome(sessionId, result); // seqs and outcome on the route's span
+        return Frames.appendOutcome(requestId, sessionId, result);
     }
 }

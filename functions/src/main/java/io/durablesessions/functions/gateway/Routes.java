@@ -22,8 +22,10 @@ public final class Routes {
     /** API Gateway's route selection expression; the protocol's route key field. */
     public static final String SELECTION_EXPRESSION = "$request.body.action";
 
-    public record Route(String key, Class<?> handlerClass,
-                        Function<Services, RequestHandler<APIGatewayV2WebSocketEvent, APIGatewayV2WebSocketResponse>> factory) {
+    public record Route(
+            String key,
+            Class<?> handlerClass,
+            Function<Services, RequestHandler<APIGatewayV2WebSocketEvent, APIGatewayV2WebSocketResponse>> factory) {
         /** The Lambda handler string, e.g. {@code io…AppendHandler::handleRequest}. */
         public String lambdaHandler() {
             return handlerClass.getName() + "::handleRequest";

@@ -9,17 +9,27 @@ import io.durablesessions.events.ClientMessages;
 import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.Frames;
 import io.durablesessions.events.Json;
-import io.durablesessions.functions.auth.Authorization;
 import io.durablesessions.events.ProtocolException;
+import io.durablesessions.functions.auth.Authorization;
+import io.durablesessions.functions.auth.ConnectAuthorizer;
+import io.durablesessions.functions.auth.Principal;
 import io.durablesessions.functions.runtime.Services;
+import io.durablesessions.functions.runtime.Tracing;
+import io.durablesessions.functions.store.Conflicts;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
+import java.time.Instant;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A thin WebSocket route: parse the frame, find the caller's connection, hand the message to
- * {@link Router}, and answer with one frame (the route response). Every refusal becomes an
+ * A thin WebSocket route: parse the frame, know the caller (from the authorizer's context, or the
+ * connection row for a subscribe), check its token is neither expired nor revoked (a short
+ * in-container memory of revocations, {@code RevocationStore}) and its rate (in memory), hand the
+ * message to {@link Router}, and answer with one frame (the route response). Every refusal becomes an
  * {@code error} frame here, in one place; the connection stays open.
  */
 public abstract class WebSocketRoute
@@ -39,36 +49,119 @@ public abstract class WebSocketRoute
 
     @Override
     public final APIGatewayV2WebSocketResponse handleRequest(APIGatewayV2WebSocketEvent event, Context context) {
+        Instant started = Instant.now();
         String body = event.getBody();
-        String requestId = null;
+        ClientMessage msg = null;
+        RuntimeException refused = null;
         try {
             if (event.isIsBase64Encoded()) {
-                throw new ProtocolException(ErrorCode.MALFORMED_JSON, "binary frames are not supported; send JSON text");
+                throw new ProtocolException(
+                        ErrorCode.MALFORMED_JSON, "binary frames are not supported; send JSON text");
             }
-            ClientMessage msg = ClientMessages.parse(body);
-            requestId = msg.requestId();
+            msg = ClientMessages.parse(body);
+        } catch (RuntimeException e) {
+            refused = e;
+        }
+        // the span starts once the frame is read (an append's traceparent makes it a child of the writer's
+        // span), timed from the invocation's start
+        String route = event.getRequestContext() == null
+                ? null
+                : event.getRequestContext().getRouteKey();
+        Span span = services.tracing()
+                .handler(
+                        "ws " + (route == null ? "message" : route),
+                        route,
+                        msg instanceof ClientMessage.Append a ? a.traceparent() : null,
+                        started);
+        try (Scope ignored = span.makeCurrent()) {
+            String requestId = msg == null ? ClientMessages.bestEffortRequestId(body) : msg.requestId();
+            if (requestId != null) span.setAttribute(Tracing.REQUEST_ID, requestId);
+            String frame = refused != null ? failure(span, requestId, refused) : serve(msg, event, span);
+            return reply(frame);
+        } finally {
+            span.end();
+        }
+    }
+
+    private String serve(ClientMessage msg, APIGatewayV2WebSocketEvent event, Span span) {
+        String requestId = msg.requestId();
+        String sessionId = sessionOf(msg);
+        if (sessionId != null) span.setAttribute(Tracing.SESSION, sessionId);
+        try {
             if (!accepted.isEmpty() && !accepted.contains(msg.getClass())) {
                 throw new ProtocolException(ErrorCode.UNKNOWN_ACTION, "this route does not serve that action");
             }
             String connectionId = event.getRequestContext().getConnectionId();
-            Connection caller = services.connections().get(connectionId);
+            Connection caller = caller(msg, connectionId, event);
             if (caller == null) throw new ProtocolException(ErrorCode.UNAUTHORIZED, "connection is not registered");
+            if (caller.identity().isExpired(services.clock().millis() / 1000)) {
+                // a live socket outlives its token by at most the clock skew: reconnect with a fresh one
+                throw new ProtocolException(ErrorCode.UNAUTHORIZED, "the token of this connection expired");
+            }
             if (services.revocations().isRevoked(caller.identity())) {
                 throw new ProtocolException(ErrorCode.UNAUTHORIZED, "the token of this connection was revoked");
             }
-            if (!services.connections().admit(connectionId, services.limits().messagesPerSecond())) {
-                throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + services.limits().messagesPerSecond()
-                        + " messages per second on this connection", Json.object().put("retryAfterMs", 1000));
+            if (!services.rates().tryAcquire(connectionId, arrivedAt(event))) {
+                throw new ProtocolException(
+                        ErrorCode.RATE_LIMITED,
+                        "more than " + services.rates().perSecond() + " messages per second on this connection",
+                        Json.object().put("retryAfterMs", services.rates().retryAfterMillis(connectionId)));
             }
             Authorization.check(msg, caller.identity());
-            return reply(router.dispatch(msg, caller));
-        } catch (ProtocolException e) {
-            return reply(Frames.error(requestId != null ? requestId : ClientMessages.bestEffortRequestId(body), e));
+            span.setAttribute(Tracing.OUTCOME, "ok"); // an append's or a control's refusal overrides it
+            return router.dispatch(msg, caller);
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "route failed", e);
-            return reply(Frames.error(requestId, ErrorCode.INTERNAL,
-                    "internal error; nothing was written unless an ack says so", null));
+            return failure(span, requestId, e);
         }
+    }
+
+    /** The error frame for what went wrong, in one place: a refusal, contention, or an internal fault. */
+    private static String failure(Span span, String requestId, RuntimeException e) {
+        if (e instanceof ProtocolException p) {
+            span.setAttribute(Tracing.OUTCOME, p.code().name());
+            return Frames.error(requestId, p);
+        }
+        if (Conflicts.isConflict(e)) { // DynamoDB kept refusing for an in-flight transaction: nothing written
+            span.setAttribute(Tracing.OUTCOME, ErrorCode.CONTENTION.name());
+            return Frames.error(requestId, ErrorCode.CONTENTION, "busy session; retry", null);
+        }
+        LOG.log(Level.SEVERE, "route failed", e);
+        span.setAttribute(Tracing.OUTCOME, ErrorCode.INTERNAL.name());
+        span.recordException(e);
+        span.setStatus(StatusCode.ERROR);
+        return Frames.error(
+                requestId, ErrorCode.INTERNAL, "internal error; nothing was written unless an ack says so", null);
+    }
+
+    /** The session a message names (a ping names none). */
+    static String sessionOf(ClientMessage msg) {
+        return switch (msg) {
+            case ClientMessage.Append a -> a.sessionId();
+            case ClientMessage.Subscribe s -> s.sessionId();
+            case ClientMessage.Unsubscribe u -> u.sessionId();
+            case ClientMessage.Control c -> c.sessionId();
+            case ClientMessage.Heartbeat h -> h.sessionId();
+            case ClientMessage.Ping p -> null;
+        };
+    }
+
+    /**
+     * Who sent the message. The principal comes with the message (the {@code $connect} authorizer's
+     * context, which API Gateway passes on every message), so an append or a control reads nothing
+     * before its own work; a subscribe reads the connection row for the member's presence fields.
+     */
+    private Connection caller(ClientMessage msg, String connectionId, APIGatewayV2WebSocketEvent event) {
+        if (!(msg instanceof ClientMessage.Subscribe)) {
+            Principal p =
+                    ConnectAuthorizer.principalOf(event.getRequestContext().getAuthorizer());
+            if (p != null) return Connection.ofMessage(connectionId, p);
+        }
+        return services.connections().get(connectionId);
+    }
+
+    /** When API Gateway received the message (epoch ms), or 0 when it does not say. */
+    private static long arrivedAt(APIGatewayV2WebSocketEvent event) {
+        return event.getRequestContext().getRequestTimeEpoch();
     }
 
     private static APIGatewayV2WebSocketResponse reply(String frame) {

@@ -2,9 +2,12 @@ package io.durablesessions.functions.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.ProtocolException;
+import io.durablesessions.events.Refusal;
+import java.util.Locale;
 
 /**
  * A refusal of the HTTP API, rendered as RFC 9457 {@code application/problem+json}:
@@ -17,6 +20,7 @@ public final class ApiProblem extends RuntimeException {
     static final String TYPE_BASE = "https://durable-sessions.dev/problems/";
     /** HTTP-only codes (everything else is an {@link ErrorCode} of docs/protocol.md §5). */
     public static final String SESSION_EXISTS = "SESSION_EXISTS";
+
     public static final String METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
 
     private final int status;
@@ -31,34 +35,29 @@ public final class ApiProblem extends RuntimeException {
         this.details = details;
     }
 
+    /** The same refusal a WebSocket client gets as an {@code error} frame ({@code Frames.error}). */
+    public static ApiProblem of(Refusal r) {
+        return new ApiProblem(status(r.code()), r.code().name(), r.message(), r.details());
+    }
+
     public static ApiProblem of(ProtocolException e) {
-        return new ApiProblem(status(e.code()), e.code().name(), e.getMessage(), e.details());
+        return of(Refusal.of(e));
     }
 
     public static ApiProblem of(ErrorCode code, String detail) {
-        return new ApiProblem(status(code), code.name(), detail, null);
+        return of(Refusal.of(code, detail));
     }
 
-    /** An {@code error} frame built by {@code Frames.appendOutcome} (the one outcome → code mapping). */
-    public static ApiProblem fromErrorFrame(ObjectNode frame) {
-        ErrorCode code = ErrorCode.valueOf(frame.path("code").asText());
-        JsonNode d = frame.get("details");
-        return new ApiProblem(status(code), code.name(), frame.path("message").asText(),
-                d instanceof ObjectNode o ? o : null);
+    /** The refusal a store outcome stands for; the outcome must not be a success. */
+    public static ApiProblem of(AppendResult refused) {
+        Refusal r = Refusal.of(refused);
+        if (r == null) throw new IllegalArgumentException("not a refusal: " + refused);
+        return of(r);
     }
 
-    /** HTTP status of each protocol code. */
+    /** HTTP status of each protocol code (defined with the code, in {@link ErrorCode}). */
     public static int status(ErrorCode code) {
-        return switch (code) {
-            case MALFORMED_JSON, INVALID_MESSAGE, UNKNOWN_EVENT_TYPE, FORBIDDEN_EVENT_TYPE -> 400;
-            case UNAUTHORIZED -> 401;
-            case FORBIDDEN -> 403;
-            case UNKNOWN_ACTION, RUN_NOT_FOUND, SESSION_NOT_FOUND -> 404;
-            case PRODUCER_GAP, STALE_EPOCH, RUN_EXISTS, RUN_FENCED, MESSAGE_FENCED, INVALID_TRANSITION, CONTENTION -> 409;
-            case EVENT_TOO_LARGE, MESSAGE_TOO_LARGE, TOO_MANY_EVENTS -> 413;
-            case RATE_LIMITED -> 429;
-            case INTERNAL -> 500;
-        };
+        return code.httpStatus();
     }
 
     public int status() {
@@ -80,8 +79,12 @@ public final class ApiProblem extends RuntimeException {
     }
 
     public String toJson() {
-        ObjectNode n = Json.object().put("type", TYPE_BASE + code.toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
-                .put("title", title(status)).put("status", status).put("detail", getMessage()).put("code", code);
+        ObjectNode n = Json.object()
+                .put("type", TYPE_BASE + code.toLowerCase(Locale.ROOT).replace('_', '-'))
+                .put("title", title(status))
+                .put("status", status)
+                .put("detail", getMessage())
+                .put("code", code);
         if (details != null && !details.isEmpty()) n.set("details", details);
         n.setAll(extensions);
         return Json.write(n);

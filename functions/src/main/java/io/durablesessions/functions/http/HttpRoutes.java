@@ -1,5 +1,6 @@
 package io.durablesessions.functions.http;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,17 @@ public final class HttpRoutes {
     private HttpRoutes() {}
 
     public enum Op {
-        CREATE_SESSION, LIST_SESSIONS, GET_SESSION, DELETE_SESSION, APPEND_EVENTS, READ_EVENTS, SNAPSHOT,
-        CONTROL_RUN, ACK_CONTROL, HEARTBEAT
+        CREATE_SESSION,
+        LIST_SESSIONS,
+        GET_SESSION,
+        DELETE_SESSION,
+        APPEND_EVENTS,
+        READ_EVENTS,
+        SNAPSHOT,
+        CONTROL_RUN,
+        ACK_CONTROL,
+        HEARTBEAT,
+        REVOKE
     }
 
     /** {@code method} and a path template with {@code {param}} segments, as API Gateway spells route keys. */
@@ -34,7 +44,8 @@ public final class HttpRoutes {
             new Route("GET", "/v1/sessions/{sessionId}/snapshot", Op.SNAPSHOT),
             new Route("POST", "/v1/sessions/{sessionId}/runs/{runId}/control", Op.CONTROL_RUN),
             new Route("POST", "/v1/sessions/{sessionId}/runs/{runId}/ack", Op.ACK_CONTROL),
-            new Route("POST", "/v1/sessions/{sessionId}/runs/{runId}/heartbeat", Op.HEARTBEAT));
+            new Route("POST", "/v1/sessions/{sessionId}/runs/{runId}/heartbeat", Op.HEARTBEAT),
+            new Route("POST", "/v1/admin/revocations", Op.REVOKE));
 
     /** A matched request: the route and its path parameters. */
     public record Match(Route route, Map<String, String> pathParameters) {}
@@ -49,7 +60,7 @@ public final class HttpRoutes {
     public record NotFound() implements Resolution {}
 
     public static Resolution resolve(String method, String path) {
-        List<String> allowed = new java.util.ArrayList<>();
+        List<String> allowed = new ArrayList<>();
         for (Route r : ALL) {
             Map<String, String> params = match(r.path(), path);
             if (params == null) continue;

@@ -2,7 +2,9 @@ package io.durablesessions.functions.publish;
 
 import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.ClientMessage.Append;
-import io.durablesessions.events.Frames;
+import io.durablesessions.functions.fanout.DirectDelivery;
+import io.durablesessions.functions.presence.Presence;
+import io.durablesessions.functions.runtime.MetricName;
 import io.durablesessions.functions.runtime.Metrics;
 import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
@@ -11,17 +13,38 @@ import io.durablesessions.functions.store.SessionStore.AppendRequest;
 /** Appends a writer's events; the writer identity is the connection's, never the frame's. */
 public final class Publisher {
     private final Services services;
+    private final Presence presence;
+    private final DirectDelivery direct;
 
     public Publisher(Services services) {
         this.services = services;
+        this.presence = new Presence(services);
+        this.direct = new DirectDelivery(services);
     }
 
-    public String append(Append a, Connection caller) {
-        AppendResult result = services.sessions().append(
-                new AppendRequest(a.sessionId(), caller.principal(), a.producer(), a.events()));
+    /**
+     * Appends, and posts what was appended to the session's live subscribers. Returns the store's
+     * outcome; the WebSocket route renders it as a frame, the HTTP API as JSON or a problem.
+     */
+    public AppendResult append(Append a, Connection caller) {
+        AppendResult result = services.sessions()
+                .append(new AppendRequest(
+                        a.sessionId(),
+                        caller.principal(),
+                        a.producer(),
+                        a.events(),
+                        a.traceparent() == null ? null : a.traceparent().value()));
         if (result instanceof AppendResult.RunFenced || result instanceof AppendResult.MessageFenced) {
-            Metrics.count("FencedAppends", 1);
+            Metrics.count(MetricName.FENCED_APPENDS, 1);
         }
-        return Frames.appendOutcome(a.requestId(), a.sessionId(), result);
+        // to the live subscribers before the writer is answered (docs/architecture.md, Delivery): a
+        // writer's next append comes after its previous one reached the readers, so the delivery
+        // mark moves in order and the fan-out has nothing to resend
+        direct.deliver(a.sessionId(), result);
+        // the append that created the session: who subscribed before it existed is a member now
+        if (result instanceof AppendResult.Appended ap && ap.firstSeq() == 1) {
+            for (AppendResult joined : presence.sessionCreated(a.sessionId())) direct.deliver(a.sessionId(), joined);
+        }
+        return result;
     }
 }

@@ -40,7 +40,9 @@ public final class SessionEraser {
      */
     public boolean eraseIfExpired(String sessionId) {
         SessionCatalog.SessionInfo info = catalog.describe(sessionId);
-        if (info == null || info.expiresAt() == null || info.expiresAt() * 1000 > services.clock().millis()) return false;
+        if (info == null
+                || info.expiresAt() == null
+                || info.expiresAt() * 1000 > services.clock().millis()) return false;
         erase(sessionId);
         return true;
     }

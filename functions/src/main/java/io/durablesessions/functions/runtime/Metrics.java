@@ -27,15 +27,15 @@ public final class Metrics {
     public static final String NAMESPACE = "DurableSessions";
     public static final String DIMENSION = "Function";
     private static final Logger LOG = Logger.getLogger(Metrics.class.getName());
-    private static final String FUNCTION = firstSet(System.getenv("METRICS_FUNCTION"),
-            System.getenv("AWS_LAMBDA_FUNCTION_NAME"), "local");
-    private static final Environment ENVIRONMENT = System.getenv("AWS_LAMBDA_FUNCTION_NAME") != null
-            ? new LambdaEnvironment() : new LocalLog();
+    private static final String FUNCTION =
+            firstSet(System.getenv("METRICS_FUNCTION"), System.getenv("AWS_LAMBDA_FUNCTION_NAME"), "local");
+    private static final Environment ENVIRONMENT =
+            System.getenv("AWS_LAMBDA_FUNCTION_NAME") != null ? new LambdaEnvironment() : new LocalLog();
 
     private Metrics() {}
 
-    /** One value, flushed now: {@code Metrics.count("AuthRefusals", 1)}. */
-    public static void count(String name, double value) {
+    /** One value, flushed now: {@code Metrics.count(MetricName.AUTH_REFUSALS, 1)}. */
+    public static void count(MetricName name, double value) {
         batch().count(name, value).flush();
     }
 
@@ -49,13 +49,13 @@ public final class Metrics {
 
         private final List<Value> values = new ArrayList<>();
 
-        public synchronized Batch count(String name, double value) {
-            values.add(new Value(name, value, Unit.COUNT));
+        public synchronized Batch count(MetricName name, double value) {
+            values.add(new Value(name.wire(), value, Unit.COUNT));
             return this;
         }
 
-        public synchronized Batch millis(String name, double value) {
-            values.add(new Value(name, value, Unit.MILLISECONDS));
+        public synchronized Batch millis(MetricName name, double value) {
+            values.add(new Value(name.wire(), value, Unit.MILLISECONDS));
             return this;
         }
 
@@ -82,12 +82,27 @@ public final class Metrics {
 
     /** Outside Lambda: the EMF lines go to java.util.logging (FINE), nowhere else. */
     private static final class LocalLog implements Environment, ISink {
-        public boolean probe() { return true; }
-        public String getName() { return FUNCTION; }
-        public String getType() { return "Local"; }
-        public String getLogGroupName() { return FUNCTION + "-metrics"; }
-        public void configureContext(MetricsContext context) { }
-        public ISink getSink() { return this; }
+        public boolean probe() {
+            return true;
+        }
+
+        public String getName() {
+            return FUNCTION;
+        }
+
+        public String getType() {
+            return "Local";
+        }
+
+        public String getLogGroupName() {
+            return FUNCTION + "-metrics";
+        }
+
+        public void configureContext(MetricsContext context) {}
+
+        public ISink getSink() {
+            return this;
+        }
 
         public void accept(MetricsContext context) {
             try {
@@ -98,6 +113,8 @@ public final class Metrics {
             }
         }
 
-        public CompletableFuture<Void> shutdown() { return CompletableFuture.completedFuture(null); }
+        public CompletableFuture<Void> shutdown() {
+            return CompletableFuture.completedFuture(null);
+        }
     }
 }

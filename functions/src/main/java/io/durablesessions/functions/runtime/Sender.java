@@ -10,7 +10,11 @@ import software.amazon.awssdk.services.apigatewaymanagementapi.model.GoneExcepti
 public final class Sender {
     private static final Logger LOG = Logger.getLogger(Sender.class.getName());
 
-    public enum Outcome { SENT, GONE, FAILED }
+    public enum Outcome {
+        SENT,
+        GONE,
+        FAILED
+    }
 
     private final ApiGatewayManagementApiClient client;
 

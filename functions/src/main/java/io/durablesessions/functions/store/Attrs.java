@@ -12,12 +12,12 @@ public final class Attrs {
     public static final String EXPIRES_AT = "expiresAt";
     /** The event's exact JSON text (events table); short, because every byte is billed per write. */
     public static final String EVENT_JSON = "e";
+
     public static final String DUE_INDEX = "due";
-    /** {@code due#0} … {@code due#7}: spreads deadlines over a few index partitions. */
+    /** {@code due#0} … {@code due#7} ({@link Keys#dueShard}): spreads deadlines over a few index partitions. */
     public static final String DUE_SHARD = "dueShard";
     /** Epoch millis at which the sweeper acts on the row. */
     public static final String DUE_AT = "dueAt";
-    public static final int DUE_SHARDS = 8;
     /** SESSION row: who owns the session (set by the HTTP API's create); the partition of {@link #OWNER_INDEX}. */
     public static final String OWNER = "owner";
     /** SESSION row: epoch millis of creation; the sort key of {@link #OWNER_INDEX}. */

@@ -19,19 +19,24 @@ public final class BatchReads {
     static final int MAX_KEYS = 100;
 
     /** The items that exist among {@code keys}, in no particular order. */
-    public static List<Map<String, AttributeValue>> get(DynamoDbClient ddb, String table,
-                                                        List<Map<String, AttributeValue>> keys, boolean consistent) {
+    public static List<Map<String, AttributeValue>> get(
+            DynamoDbClient ddb, String table, List<Map<String, AttributeValue>> keys, boolean consistent) {
         return get(ddb, table, keys, consistent, null, null);
     }
 
     /** As {@link #get(DynamoDbClient, String, List, boolean)}, reading only {@code projection}. */
-    public static List<Map<String, AttributeValue>> get(DynamoDbClient ddb, String table,
-                                                        List<Map<String, AttributeValue>> keys, boolean consistent,
-                                                        String projection, Map<String, String> names) {
+    public static List<Map<String, AttributeValue>> get(
+            DynamoDbClient ddb,
+            String table,
+            List<Map<String, AttributeValue>> keys,
+            boolean consistent,
+            String projection,
+            Map<String, String> names) {
         List<Map<String, AttributeValue>> out = new ArrayList<>();
         for (int i = 0; i < keys.size(); i += MAX_KEYS) {
             KeysAndAttributes.Builder chunk = KeysAndAttributes.builder()
-                    .keys(keys.subList(i, Math.min(keys.size(), i + MAX_KEYS))).consistentRead(consistent);
+                    .keys(keys.subList(i, Math.min(keys.size(), i + MAX_KEYS)))
+                    .consistentRead(consistent);
             if (projection != null) chunk.projectionExpression(projection).expressionAttributeNames(names);
             Map<String, KeysAndAttributes> request = Map.of(table, chunk.build());
             int attempt = 0;

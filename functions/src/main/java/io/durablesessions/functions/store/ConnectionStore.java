@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 /**
  * Connections and subscriptions. Items: {@code CONN#id / META} (who is connected),
@@ -21,9 +23,8 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
  * API Gateway's 2-hour connection cap, because {@code $disconnect} is best effort.
  */
 public final class ConnectionStore {
-    static final String CONN = "CONN#";
-    static final String SUB = "SUB#";
-    static final String META = "META";
+    /** META row: how many sessions the connection subscribes to (the cap is kept in the subscribe transaction). */
+    static final String SUBS = "subs";
     /** API Gateway closes every connection after 2 hours; rows outlive it by a margin, then expire. */
     public static final Duration ROW_TTL = Duration.ofHours(2).plusMinutes(15);
 
@@ -38,8 +39,17 @@ public final class ConnectionStore {
     }
 
     /** Who is on the other end of a connection, as verified at {@code $connect}. */
-    public record Connection(String connectionId, Principal identity, String label, String surface,
-                             String instance, long connectedAt) {
+    public record Connection(
+            String connectionId, Principal identity, String label, String surface, String instance, long connectedAt) {
+        /**
+         * The caller of a message that writes or controls, from the principal API Gateway passes on
+         * every message: no read of the connection row. It has no presence fields (label, surface,
+         * instance): a subscribe, which announces the member, reads the row.
+         */
+        public static Connection ofMessage(String connectionId, Principal identity) {
+            return new Connection(connectionId, identity, null, null, null, 0);
+        }
+
         /** The writer id of everything this connection appends (the token's subject). */
         public String principal() {
             return identity.subject();
@@ -49,9 +59,12 @@ public final class ConnectionStore {
             return identity.role();
         }
 
-        /** One member of a session's presence: this principal on this client instance. */
+        /**
+         * One member of a session's presence: this principal on this client instance. Neither part
+         * may contain {@code /}, so two different pairs never make the same id.
+         */
         public String memberId() {
-            return principal() + ":" + instance;
+            return principal() + "/" + instance;
         }
     }
 
@@ -63,8 +76,8 @@ public final class ConnectionStore {
 
     public void register(Connection c) {
         Map<String, AttributeValue> item = new HashMap<>();
-        item.put(Attrs.PK, s(CONN + c.connectionId()));
-        item.put(Attrs.SK, s(META));
+        item.put(Attrs.PK, s(Keys.CONN + c.connectionId()));
+        item.put(Attrs.SK, s(Keys.META));
         item.put("principal", s(c.identity().toJson()));
         if (c.label() != null) item.put("label", s(c.label()));
         if (c.surface() != null) item.put("surface", s(c.surface()));
@@ -75,95 +88,190 @@ public final class ConnectionStore {
     }
 
     public Connection get(String connectionId) {
-        var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
-                .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(META))));
+        var r = ddb.getItem(g -> g.tableName(table)
+                .consistentRead(true)
+                .key(Map.of(Attrs.PK, s(Keys.CONN + connectionId), Attrs.SK, s(Keys.META))));
         if (!r.hasItem() || r.item().isEmpty()) return null;
         var i = r.item();
         if (Attrs.num(i, Attrs.EXPIRES_AT, Long.MAX_VALUE) < clock.millis() / 1000) return null; // TTL is lazy
-        return new Connection(connectionId, Principal.fromJson(Attrs.str(i, "principal")), Attrs.str(i, "label"),
-                Attrs.str(i, "surface"), Attrs.str(i, "instance"), Attrs.num(i, "connectedAt", 0));
+        return new Connection(
+                connectionId,
+                Principal.fromJson(Attrs.str(i, "principal")),
+                Attrs.str(i, "label"),
+                Attrs.str(i, "surface"),
+                Attrs.str(i, "instance"),
+                Attrs.num(i, "connectedAt", 0));
     }
 
-    /** Registers the subscription; idempotent. Returns false if the connection is not registered. */
-    public boolean subscribe(String connectionId, String sessionId, Principal principal, boolean controlOnly) {
-        long exp = expiry();
-        List<TransactWriteItem> tx = List.of(
-                TransactWriteItem.builder().conditionCheck(c -> c.tableName(table)
-                        .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(META)))
-                        .conditionExpression("attribute_exists(pk)")).build(),
-                TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
-                        Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId), "principal", s(principal.toJson()),
-                        "controlOnly", AttributeValue.fromBool(controlOnly), Attrs.EXPIRES_AT, n(exp)))).build(),
-                TransactWriteItem.builder().put(p -> p.tableName(table).item(Map.of(
-                        Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId), Attrs.EXPIRES_AT, n(exp))))
-                        .build());
-        try {
-            ddb.transactWriteItems(r -> r.transactItems(tx));
-            return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException e) {
-            return false;
-        }
-    }
-
-    public boolean isSubscribed(String connectionId, String sessionId) {
-        var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
-                .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId))));
-        return r.hasItem() && !r.item().isEmpty();
-    }
-
-    public void unsubscribe(String connectionId, String sessionId) {
-        ddb.transactWriteItems(r -> r.transactItems(
-                TransactWriteItem.builder().delete(d -> d.tableName(table)
-                        .key(Map.of(Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId)))).build(),
-                TransactWriteItem.builder().delete(d -> d.tableName(table)
-                        .key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(SUB + sessionId)))).build()));
+    /** What a subscribe did to the connection's subscriptions. */
+    public enum Subscribed {
+        /** A new subscription, counted against the connection's cap. */
+        ADDED,
+        /** It existed: renewed (identity, filter, expiry), not counted again. */
+        RENEWED,
+        /** The connection already holds {@code max} subscriptions: nothing changed. */
+        AT_CAP,
+        /** The connection is not registered (gone, or never connected): nothing changed. */
+        NOT_REGISTERED
     }
 
     /**
-     * Counts one message of the connection in the current one-second window; false when the
-     * window already holds {@code limit} messages. One conditional write, no read.
+     * Registers the subscription. The connection's count ({@code subs} on its META row) moves in the
+     * same transaction as the new rows, conditioned on staying within {@code max}, so concurrent
+     * subscribes can never exceed the cap; subscribing again to the same session renews it.
      */
-    public boolean admit(String connectionId, int limit) {
-        if (limit <= 0) return true;
-        long window = clock.millis() / 1000;
-        var key = Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s("RATE"));
-        try {
-            ddb.updateItem(u -> u.tableName(table).key(key).updateExpression("ADD msgs :one")
-                    .conditionExpression("win = :w AND msgs < :limit")
-                    .expressionAttributeValues(Map.of(":one", n(1), ":w", n(window), ":limit", n(limit))));
-            return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException sameWindowFullOrNew) {
+    public Subscribed subscribe(
+            String connectionId, String sessionId, Principal principal, boolean controlOnly, int max) {
+        TransactionCanceledException last = null;
+        for (int attempt = 1; attempt <= Conflicts.MAX_ATTEMPTS; attempt++) {
+            long exp = expiry();
+            Map<String, AttributeValue> meta = Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(Keys.META));
+            Update count = new Update(table, meta);
+            String subs = count.name(SUBS);
+            count.add(subs, n(1));
+            count.condition("attribute_exists(" + count.name(Attrs.PK) + ")");
+            count.condition("(attribute_not_exists(" + subs + ") OR " + subs + " < " + count.value(n(max)) + ")");
+            TransactWriteItem connectionRow = Expression.NEW_ROW.put(
+                    table,
+                    Map.of(
+                            Attrs.PK,
+                            s(Keys.conn(connectionId)),
+                            Attrs.SK,
+                            s(Keys.sub(sessionId)),
+                            Attrs.EXPIRES_AT,
+                            n(exp)));
             try {
-                ddb.updateItem(u -> u.tableName(table).key(key).updateExpression("SET win = :w, msgs = :one, #exp = :exp")
-                        .conditionExpression("attribute_not_exists(win) OR win < :w")
-                        .expressionAttributeNames(Map.of("#exp", Attrs.EXPIRES_AT))
-                        .expressionAttributeValues(Map.of(":one", n(1), ":w", n(window), ":exp", n(expiry()))));
-                return true;
-            } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException full) {
-                return false;
+                ddb.transactWriteItems(r -> r.transactItems(
+                        count.transactItem(),
+                        subscriberRow(connectionId, sessionId, principal, controlOnly, exp),
+                        connectionRow));
+                return Subscribed.ADDED;
+            } catch (TransactionCanceledException e) {
+                last = e;
+                var reasons = e.cancellationReasons();
+                if (conditionFailed(reasons, 2)) {
+                    Subscribed renewed = renew(connectionId, sessionId, principal, controlOnly, exp);
+                    if (renewed != null) return renewed;
+                    continue; // unsubscribed meanwhile: subscribe anew
+                }
+                if (conditionFailed(reasons, 0)) {
+                    var r = ddb.getItem(
+                            g -> g.tableName(table).consistentRead(true).key(meta));
+                    if (!r.hasItem() || r.item().isEmpty()) return Subscribed.NOT_REGISTERED;
+                    if (Attrs.num(r.item(), SUBS, 0) >= max) return Subscribed.AT_CAP;
+                }
+                // a conflict, or the count moved under us: read again and retry
+                BatchReads.backoff(attempt);
             }
+        }
+        throw last; // conflicting past every attempt: CONTENTION to the client (Conflicts.isConflict)
+    }
+
+    private static boolean conditionFailed(List<CancellationReason> reasons, int index) {
+        return reasons != null
+                && index < reasons.size()
+                && "ConditionalCheckFailed".equals(reasons.get(index).code());
+    }
+
+    /** Renews an existing subscription; null when it was removed meanwhile. */
+    private Subscribed renew(
+            String connectionId, String sessionId, Principal principal, boolean controlOnly, long exp) {
+        try {
+            Conflicts.transactWrite(
+                    ddb,
+                    List.of(
+                            subscriberRow(connectionId, sessionId, principal, controlOnly, exp),
+                            Expression.EXISTING_ROW.put(
+                                    table,
+                                    Map.of(
+                                            Attrs.PK,
+                                            s(Keys.conn(connectionId)),
+                                            Attrs.SK,
+                                            s(Keys.sub(sessionId)),
+                                            Attrs.EXPIRES_AT,
+                                            n(exp)))));
+            return Subscribed.RENEWED;
+        } catch (TransactionCanceledException goneMeanwhile) {
+            if (Conflicts.isConflict(goneMeanwhile)) throw goneMeanwhile;
+            return null;
+        }
+    }
+
+    private TransactWriteItem subscriberRow(
+            String connectionId, String sessionId, Principal principal, boolean controlOnly, long exp) {
+        return TransactWriteItem.builder()
+                .put(p -> p.tableName(table)
+                        .item(Map.of(
+                                Attrs.PK,
+                                s(Keys.sub(sessionId)),
+                                Attrs.SK,
+                                s(connectionId),
+                                "principal",
+                                s(principal.toJson()),
+                                "controlOnly",
+                                AttributeValue.fromBool(controlOnly),
+                                Attrs.EXPIRES_AT,
+                                n(exp))))
+                .build();
+    }
+
+    /** Removes one subscription and gives its place back to the connection's count; nothing when there was none. */
+    public void unsubscribe(String connectionId, String sessionId) {
+        Update count = new Update(table, Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(Keys.META)));
+        count.add(count.name(SUBS), n(-1));
+        count.condition("attribute_exists(" + count.name(SUBS) + ")");
+        try {
+            Conflicts.transactWrite(
+                    ddb,
+                    List.of(
+                            TransactWriteItem.builder()
+                                    .delete(d -> d.tableName(table)
+                                            .key(Map.of(Attrs.PK, s(Keys.sub(sessionId)), Attrs.SK, s(connectionId))))
+                                    .build(),
+                            TransactWriteItem.builder()
+                                    .delete(d -> d.tableName(table)
+                                            .key(Map.of(
+                                                    Attrs.PK,
+                                                    s(Keys.conn(connectionId)),
+                                                    Attrs.SK,
+                                                    s(Keys.sub(sessionId))))
+                                            .conditionExpression(Expression.EXISTING_ROW.text())
+                                            .expressionAttributeNames(Expression.EXISTING_ROW.names()))
+                                    .build(),
+                            count.transactItem()));
+        } catch (TransactionCanceledException notSubscribedOrGone) {
+            if (Conflicts.isConflict(notSubscribedOrGone)) throw notSubscribedOrGone;
+            // the subscription (or the whole connection) is gone already: remove a stray fan-out row, if any
+            ddb.deleteItem(
+                    d -> d.tableName(table).key(Map.of(Attrs.PK, s(Keys.sub(sessionId)), Attrs.SK, s(connectionId))));
         }
     }
 
     /** The sessions the connection subscribes to. */
     public List<String> subscribedSessions(String connectionId) {
-        return rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).map(sk -> sk.substring(SUB.length())).toList();
+        return rowsOf(connectionId).stream()
+                .filter(sk -> sk.startsWith(Keys.SUB))
+                .map(sk -> sk.substring(Keys.SUB.length()))
+                .toList();
     }
 
-    /** Number of sessions the connection subscribes to (a bound against subscribe floods). */
-    public int subscriptionCount(String connectionId) {
-        return (int) rowsOf(connectionId).stream().filter(sk -> sk.startsWith(SUB)).count();
-    }
-
-    /** The subscribers of a session: one paged Query on its partition. */
+    /**
+     * The subscribers of a session: one paged, consistent Query on its partition (a subscription
+     * registered before this read is in it: the rule delivery relies on, docs/architecture.md).
+     */
     public List<Subscriber> subscribers(String sessionId) {
         List<Subscriber> ids = new ArrayList<>();
         long now = clock.millis() / 1000;
-        for (var item : ddb.queryPaginator(q -> q.tableName(table).keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", s(SUB + sessionId)))).items()) {
+        for (var item : ddb.queryPaginator(q -> q.tableName(table)
+                        .consistentRead(true)
+                        .keyConditionExpression("pk = :pk")
+                        .expressionAttributeValues(Map.of(":pk", s(Keys.SUB + sessionId))))
+                .items()) {
             if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) {
                 AttributeValue c = item.get("controlOnly");
-                ids.add(new Subscriber(Attrs.str(item, Attrs.SK), Principal.fromJson(Attrs.str(item, "principal")),
+                ids.add(new Subscriber(
+                        Attrs.str(item, Attrs.SK),
+                        Principal.fromJson(Attrs.str(item, "principal")),
                         c != null && Boolean.TRUE.equals(c.bool())));
             }
         }
@@ -178,12 +286,13 @@ public final class ConnectionStore {
         Connection who = get(connectionId);
         List<String> sessions = new ArrayList<>();
         for (String sk : rowsOf(connectionId)) {
-            if (sk.startsWith(SUB)) {
-                String sessionId = sk.substring(SUB.length());
+            if (sk.startsWith(Keys.SUB)) {
+                String sessionId = sk.substring(Keys.SUB.length());
                 sessions.add(sessionId);
-                ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(SUB + sessionId), Attrs.SK, s(connectionId))));
+                ddb.deleteItem(d ->
+                        d.tableName(table).key(Map.of(Attrs.PK, s(Keys.SUB + sessionId), Attrs.SK, s(connectionId))));
             }
-            ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(CONN + connectionId), Attrs.SK, s(sk))));
+            ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(Keys.CONN + connectionId), Attrs.SK, s(sk))));
         }
         return who == null ? null : new Removed(who, sessions);
     }
@@ -192,9 +301,12 @@ public final class ConnectionStore {
 
     private List<String> rowsOf(String connectionId) {
         List<String> sks = new ArrayList<>();
-        ddb.queryPaginator(q -> q.tableName(table).consistentRead(true).keyConditionExpression("pk = :pk")
-                        .expressionAttributeValues(Map.of(":pk", s(CONN + connectionId))))
-                .items().forEach(i -> sks.add(Attrs.str(i, Attrs.SK)));
+        ddb.queryPaginator(q -> q.tableName(table)
+                        .consistentRead(true)
+                        .keyConditionExpression("pk = :pk")
+                        .expressionAttributeValues(Map.of(":pk", s(Keys.CONN + connectionId))))
+                .items()
+                .forEach(i -> sks.add(Attrs.str(i, Attrs.SK)));
         return sks;
     }
 

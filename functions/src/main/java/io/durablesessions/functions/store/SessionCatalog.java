@@ -3,13 +3,14 @@ package io.durablesessions.functions.store;
 import static io.durablesessions.functions.store.Attrs.n;
 import static io.durablesessions.functions.store.Attrs.s;
 
-import io.durablesessions.functions.store.SessionStore.RunRow;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
@@ -25,8 +26,6 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  */
 public final class SessionCatalog {
     private static final int BATCH = 25;
-    /** SESSION row: epoch seconds after which the sweeper erases the session (its retention). */
-    static final String RETAIN_UNTIL = "retainUntil";
 
     private final DynamoDbClient ddb;
     private final TableNames tables;
@@ -39,12 +38,23 @@ public final class SessionCatalog {
     }
 
     /** The SESSION row as a resource; {@code metadataJson} is the JSON text given at creation. */
-    public record SessionInfo(String sessionId, String owner, String title, String metadataJson, Long createdAt,
-                              Long expiresAt, long head) {
+    public record SessionInfo(
+            String sessionId,
+            String owner,
+            String title,
+            String metadataJson,
+            Long createdAt,
+            Long expiresAt,
+            long head) {
         static SessionInfo of(Map<String, AttributeValue> r) {
-            return new SessionInfo(Attrs.str(r, Attrs.SESSION_ID), Attrs.str(r, Attrs.OWNER), Attrs.str(r, "title"),
-                    Attrs.str(r, "metadata"), Attrs.num(r, Attrs.CREATED_AT), Attrs.num(r, RETAIN_UNTIL),
-                    Attrs.num(r, "head", 0));
+            return new SessionInfo(
+                    Attrs.str(r, Attrs.SESSION_ID),
+                    Attrs.str(r, Attrs.OWNER),
+                    Attrs.str(r, SessionRow.TITLE),
+                    Attrs.str(r, SessionRow.METADATA),
+                    Attrs.num(r, Attrs.CREATED_AT),
+                    Attrs.num(r, SessionRow.RETAIN_UNTIL),
+                    Attrs.num(r, SessionRow.HEAD, 0));
         }
     }
 
@@ -53,22 +63,22 @@ public final class SessionCatalog {
         long now = clock.millis();
         Map<String, AttributeValue> item = new HashMap<>();
         item.put(Attrs.SESSION_ID, s(sessionId));
-        item.put(Attrs.SK, s(SessionStore.SESSION_SK));
-        item.put("head", n(0));
+        item.put(Attrs.SK, s(Keys.SESSION));
+        item.put(SessionRow.HEAD, n(0));
         item.put(Attrs.OWNER, s(owner));
         item.put(Attrs.CREATED_AT, n(now));
-        item.put("updatedAt", n(now));
-        if (title != null) item.put("title", s(title));
-        if (metadataJson != null) item.put("metadata", s(metadataJson));
+        item.put(SessionRow.UPDATED_AT, n(now));
+        if (title != null) item.put(SessionRow.TITLE, s(title));
+        if (metadataJson != null) item.put(SessionRow.METADATA, s(metadataJson));
         if (expiresAtSeconds != null) {
             // a deadline for the sweeper, not a TTL: TTL would drop only this row (and late), the sweeper
             // erases the whole session, events and subscriptions included, within a minute
-            item.put(RETAIN_UNTIL, n(expiresAtSeconds));
-            item.put(Attrs.DUE_SHARD, s(StoreSettings.dueShard(sessionId, SessionStore.SESSION_SK)));
+            item.put(SessionRow.RETAIN_UNTIL, n(expiresAtSeconds));
+            item.put(Attrs.DUE_SHARD, s(Keys.dueShard(sessionId, Keys.SESSION)));
             item.put(Attrs.DUE_AT, n(expiresAtSeconds * 1000));
         }
         try {
-            ddb.putItem(p -> p.tableName(tables.sessions()).item(item).conditionExpression("attribute_not_exists(sk)"));
+            ddb.putItem(Expression.NEW_ROW.putRequest(tables.sessions(), item));
             return true;
         } catch (ConditionalCheckFailedException exists) {
             return false;
@@ -77,18 +87,23 @@ public final class SessionCatalog {
 
     /** The SESSION row, or null when the session does not exist. */
     public SessionInfo describe(String sessionId) {
-        var r = ddb.getItem(g -> g.tableName(tables.sessions()).consistentRead(true)
-                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.SESSION_SK))));
+        var r = ddb.getItem(g -> g.tableName(tables.sessions())
+                .consistentRead(true)
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.SESSION))));
         return r.hasItem() && !r.item().isEmpty() ? SessionInfo.of(r.item()) : null;
     }
 
     /** Members present (or within their grace period) in the session: one COUNT Query (paged). */
     public int presenceCount(String sessionId) {
-        return ddb.queryPaginator(q -> q.tableName(tables.sessions()).select(Select.COUNT)
+        return ddb
+                .queryPaginator(q -> q.tableName(tables.sessions())
+                        .select(Select.COUNT)
                         .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
                         .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
-                        .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(PresenceStore.PRESENCE_PREFIX))))
-                .stream().mapToInt(QueryResponse::count).sum();
+                        .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(Keys.PRESENCE))))
+                .stream()
+                .mapToInt(QueryResponse::count)
+                .sum();
     }
 
     /** One page of an owner's sessions, newest first; {@code next} is null on the last page. */
@@ -98,12 +113,24 @@ public final class SessionCatalog {
     public record Cursor(String sessionId, long createdAt) {}
 
     public OwnerPage listByOwner(String owner, int limit, Cursor after) {
-        Map<String, AttributeValue> start = after == null ? null : Map.of(Attrs.OWNER, s(owner),
-                Attrs.CREATED_AT, n(after.createdAt()), Attrs.SESSION_ID, s(after.sessionId()),
-                Attrs.SK, s(SessionStore.SESSION_SK));
-        QueryResponse r = ddb.query(q -> q.tableName(tables.sessions()).indexName(Attrs.OWNER_INDEX)
-                .keyConditionExpression("#o = :o").expressionAttributeNames(Map.of("#o", Attrs.OWNER))
-                .expressionAttributeValues(Map.of(":o", s(owner))).scanIndexForward(false).limit(limit)
+        Map<String, AttributeValue> start = after == null
+                ? null
+                : Map.of(
+                        Attrs.OWNER,
+                        s(owner),
+                        Attrs.CREATED_AT,
+                        n(after.createdAt()),
+                        Attrs.SESSION_ID,
+                        s(after.sessionId()),
+                        Attrs.SK,
+                        s(Keys.SESSION));
+        QueryResponse r = ddb.query(q -> q.tableName(tables.sessions())
+                .indexName(Attrs.OWNER_INDEX)
+                .keyConditionExpression("#o = :o")
+                .expressionAttributeNames(Map.of("#o", Attrs.OWNER))
+                .expressionAttributeValues(Map.of(":o", s(owner)))
+                .scanIndexForward(false)
+                .limit(limit)
                 .exclusiveStartKey(start));
         List<SessionInfo> out = new ArrayList<>();
         r.items().forEach(i -> out.add(SessionInfo.of(i)));
@@ -113,6 +140,37 @@ public final class SessionCatalog {
             next = new Cursor(Attrs.str(k, Attrs.SESSION_ID), Attrs.num(k, Attrs.CREATED_AT, 0));
         }
         return new OwnerPage(out, next);
+    }
+
+    /** Partition of the deployment's own settings: '~' is not an id character, so no session can be named so. */
+    static final String CONFIG_PARTITION = "~config";
+
+    static final String LIST_CURSOR_KEY = "LIST_CURSOR_KEY";
+
+    /**
+     * The deployment's key for sealing list cursors: 32 random bytes, created by the first caller
+     * that finds none (conditional put, so every container ends up with the same key) and kept in
+     * the sessions table, where only the service's own functions read it.
+     */
+    public byte[] listCursorKey() {
+        Map<String, AttributeValue> key = Map.of(Attrs.SESSION_ID, s(CONFIG_PARTITION), Attrs.SK, s(LIST_CURSOR_KEY));
+        for (int attempt = 0; attempt < 3; attempt++) {
+            var r = ddb.getItem(
+                    g -> g.tableName(tables.sessions()).consistentRead(true).key(key));
+            if (r.hasItem() && r.item().get("v") != null)
+                return r.item().get("v").b().asByteArray();
+            byte[] fresh = new byte[32];
+            new SecureRandom().nextBytes(fresh);
+            Map<String, AttributeValue> item = new HashMap<>(key);
+            item.put("v", AttributeValue.fromB(SdkBytes.fromByteArray(fresh)));
+            try {
+                ddb.putItem(Expression.NEW_ROW.putRequest(tables.sessions(), item));
+                return fresh;
+            } catch (ConditionalCheckFailedException anotherContainerWasFirst) {
+                // read theirs
+            }
+        }
+        throw new IllegalStateException("cannot read or create the list cursor key");
     }
 
     /** What an erase removed, per table. */
@@ -126,20 +184,41 @@ public final class SessionCatalog {
     public Erased erase(String sessionId) {
         int subs = 0;
         List<Map<String, AttributeValue>> connKeys = new ArrayList<>();
-        for (var item : queryAll(tables.connections(), "#pk = :pk", Map.of("#pk", Attrs.PK),
-                Map.of(":pk", s(ConnectionStore.SUB + sessionId)), "#pk, #sk", Map.of("#sk", Attrs.SK))) {
+        for (var item : queryAll(
+                tables.connections(),
+                "#pk = :pk",
+                Map.of("#pk", Attrs.PK),
+                Map.of(":pk", s(Keys.sub(sessionId))),
+                "#pk, #sk",
+                Map.of("#sk", Attrs.SK))) {
             String connectionId = Attrs.str(item, Attrs.SK);
-            connKeys.add(Map.of(Attrs.PK, s(ConnectionStore.SUB + sessionId), Attrs.SK, s(connectionId)));
-            connKeys.add(Map.of(Attrs.PK, s(ConnectionStore.CONN + connectionId),
-                    Attrs.SK, s(ConnectionStore.SUB + sessionId)));
+            connKeys.add(Map.of(Attrs.PK, s(Keys.sub(sessionId)), Attrs.SK, s(connectionId)));
+            connKeys.add(Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(Keys.sub(sessionId))));
             subs += 2;
         }
         deleteAll(tables.connections(), connKeys);
+        for (int i = 1; i < connKeys.size(); i += 2) {
+            // each connection gets its place back under the subscription cap (gone connections have no META)
+            Update count = new Update(
+                    tables.connections(), Map.of(Attrs.PK, connKeys.get(i).get(Attrs.PK), Attrs.SK, s(Keys.META)));
+            count.add(count.name(ConnectionStore.SUBS), n(-1));
+            count.condition("attribute_exists(" + count.name(ConnectionStore.SUBS) + ")");
+            try {
+                ddb.updateItem(count.request());
+            } catch (ConditionalCheckFailedException gone) {
+                // disconnected meanwhile
+            }
+        }
 
         List<Map<String, AttributeValue>> eventKeys = new ArrayList<>();
         int events = 0;
-        for (var item : queryAll(tables.events(), "#sid = :sid", Map.of("#sid", Attrs.SESSION_ID),
-                Map.of(":sid", s(sessionId)), "#sid, #seq", Map.of("#seq", Attrs.SEQ))) {
+        for (var item : queryAll(
+                tables.events(),
+                "#sid = :sid",
+                Map.of("#sid", Attrs.SESSION_ID),
+                Map.of(":sid", s(sessionId)),
+                "#sid, #seq",
+                Map.of("#seq", Attrs.SEQ))) {
             eventKeys.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SEQ, item.get(Attrs.SEQ)));
             if (eventKeys.size() >= 1000) {
                 events += eventKeys.size();
@@ -151,15 +230,20 @@ public final class SessionCatalog {
         deleteAll(tables.events(), eventKeys);
 
         List<Map<String, AttributeValue>> rows = new ArrayList<>();
-        for (var item : queryAll(tables.sessions(), "#sid = :sid", Map.of("#sid", Attrs.SESSION_ID),
-                Map.of(":sid", s(sessionId)), "#sid, #sk", Map.of("#sk", Attrs.SK))) {
-            if (!SessionStore.SESSION_SK.equals(Attrs.str(item, Attrs.SK))) {
+        for (var item : queryAll(
+                tables.sessions(),
+                "#sid = :sid",
+                Map.of("#sid", Attrs.SESSION_ID),
+                Map.of(":sid", s(sessionId)),
+                "#sid, #sk",
+                Map.of("#sk", Attrs.SK))) {
+            if (!Keys.SESSION.equals(Attrs.str(item, Attrs.SK))) {
                 rows.add(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, item.get(Attrs.SK)));
             }
         }
         deleteAll(tables.sessions(), rows);
-        ddb.deleteItem(d -> d.tableName(tables.sessions())
-                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.SESSION_SK))));
+        ddb.deleteItem(d ->
+                d.tableName(tables.sessions()).key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.SESSION))));
         return new Erased(events, rows.size() + 1, subs);
     }
 
@@ -168,8 +252,9 @@ public final class SessionCatalog {
 
     /** One consistent read of the RUN row; null when the run does not exist. */
     public RunControl runControl(String sessionId, String runId) {
-        var r = ddb.getItem(g -> g.tableName(tables.sessions()).consistentRead(true)
-                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.RUN_PREFIX + runId))));
+        var r = ddb.getItem(g -> g.tableName(tables.sessions())
+                .consistentRead(true)
+                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.run(runId)))));
         if (!r.hasItem() || r.item().isEmpty()) return null;
         long ack = Attrs.num(r.item(), Attrs.CONTROL_ACK_SEQ, 0);
         TreeSet<Long> pending = new TreeSet<>();
@@ -199,7 +284,7 @@ public final class SessionCatalog {
     public void acknowledgeControl(String sessionId, String runId, long seq) {
         try {
             ddb.updateItem(u -> u.tableName(tables.sessions())
-                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SessionStore.RUN_PREFIX + runId)))
+                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.run(runId))))
                     .updateExpression("SET #ack = :seq")
                     .conditionExpression("attribute_exists(sk) AND (attribute_not_exists(#ack) OR #ack < :seq)")
                     .expressionAttributeNames(Map.of("#ack", Attrs.CONTROL_ACK_SEQ))
@@ -209,15 +294,24 @@ public final class SessionCatalog {
         }
     }
 
-    private List<Map<String, AttributeValue>> queryAll(String table, String keyCondition, Map<String, String> names,
-                                                       Map<String, AttributeValue> values, String projection,
-                                                       Map<String, String> moreNames) {
+    private List<Map<String, AttributeValue>> queryAll(
+            String table,
+            String keyCondition,
+            Map<String, String> names,
+            Map<String, AttributeValue> values,
+            String projection,
+            Map<String, String> moreNames) {
         Map<String, String> allNames = new HashMap<>(names);
         allNames.putAll(moreNames);
         List<Map<String, AttributeValue>> out = new ArrayList<>();
-        ddb.queryPaginator(q -> q.tableName(table).consistentRead(true)
-                .keyConditionExpression(keyCondition).expressionAttributeNames(allNames)
-                .expressionAttributeValues(values).projectionExpression(projection)).items().forEach(out::add);
+        ddb.queryPaginator(q -> q.tableName(table)
+                        .consistentRead(true)
+                        .keyConditionExpression(keyCondition)
+                        .expressionAttributeNames(allNames)
+                        .expressionAttributeValues(values)
+                        .projectionExpression(projection))
+                .items()
+                .forEach(out::add);
         return out;
     }
 

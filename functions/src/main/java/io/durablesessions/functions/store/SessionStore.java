@@ -7,51 +7,54 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.AppendResult.Appended;
 import io.durablesessions.events.AppendResult.Contention;
-import io.durablesessions.events.AppendResult.Duplicate;
+import io.durablesessions.events.AppendResult.EntityTransition;
 import io.durablesessions.events.AppendResult.InvalidTransition;
 import io.durablesessions.events.AppendResult.MessageFenced;
+import io.durablesessions.events.AppendResult.NotOwner;
 import io.durablesessions.events.AppendResult.ProducerGap;
 import io.durablesessions.events.AppendResult.RunExists;
 import io.durablesessions.events.AppendResult.RunFenced;
 import io.durablesessions.events.AppendResult.RunNotFound;
-import io.durablesessions.events.AppendResult.StaleEpoch;
+import io.durablesessions.events.Assembler;
 import io.durablesessions.events.ClientMessage.Producer;
 import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventInput;
 import io.durablesessions.events.EventType;
+import io.durablesessions.events.EventType.Phase;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.Limits;
 import io.durablesessions.events.ProtocolException;
 import io.durablesessions.events.RunState;
-import io.durablesessions.events.RunStateMachine;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.TransactionConflictException;
 
 /**
  * The session log on DynamoDB. Every guarantee is decided by one conditional
  * {@code TransactWriteItems}: the head row makes seqs gapless, the producer row makes retries
- * idempotent, the run row fences a stopped run. Nothing is locked in memory; a lost race is read
+ * idempotent, the run row fences a stopped run and admits only its own agent, the owner rows of
+ * messages and tool calls admit only their writer. Nothing is locked in memory; a lost race is read
  * from the cancellation reasons and either retried or turned into an {@link AppendResult}.
  */
 public final class SessionStore {
-    public static final String SESSION_SK = "SESSION";
-    static final String RUN_PREFIX = "RUN#";
-    static final String PRODUCER_PREFIX = "PRODUCER#";
 
     private final DynamoDbClient ddb;
     private final TableNames tables;
@@ -77,10 +80,18 @@ public final class SessionStore {
         return settings;
     }
 
-    /** What a writer asks to append; {@code agentId} comes from its connection, never from the frame. */
-    public record AppendRequest(String sessionId, String agentId, Producer producer, List<EventInput> events) {
+    /**
+     * What a writer asks to append; {@code agentId} comes from its connection, never from the frame.
+     * {@code traceparent}: the writer's W3C trace context, stored with every event (null: none).
+     */
+    public record AppendRequest(
+            String sessionId, String agentId, Producer producer, List<EventInput> events, String traceparent) {
         public AppendRequest {
             events = List.copyOf(events);
+        }
+
+        public AppendRequest(String sessionId, String agentId, Producer producer, List<EventInput> events) {
+            this(sessionId, agentId, producer, events, null);
         }
     }
 
@@ -88,27 +99,83 @@ public final class SessionStore {
 
     /**
      * Appends the events atomically with consecutive seqs. Bad input throws
-     * {@link ProtocolException} before anything is read or written.
+     * {@link ProtocolException} before anything is read or written. The writer owns what it starts
+     * (runs, messages, tool calls) and nobody else may write to them (docs/protocol.md §6.3); an
+     * acknowledged stop is recorded with its {@code run.stopped} in the same transaction.
      */
     public AppendResult append(AppendRequest req) {
         checkSizes(req);
-        List<Draft> drafts = new ArrayList<>(req.events().size());
-        for (EventInput in : req.events()) drafts.add(new Draft(in.type(), in.runId(), req.agentId(), in.data()));
-        Map<String, RunChange> runs = new LinkedHashMap<>();
-        for (int i = 0; i < drafts.size(); i++) {
-            Draft d = drafts.get(i);
-            if (d.runId() == null) continue;
-            RunChange prev = runs.get(d.runId());
-            if (prev == null) {
-                runs.put(d.runId(), RunChange.first(d, i));
-            } else {
-                var next = RunStateMachine.next(prev.newState(), d.type());
-                if (next.isEmpty()) return refusalWithinBatch(d, prev.newState());
-                runs.put(d.runId(), prev.then(d, i, next.get()));
+        for (int attempt = 1; ; attempt++) {
+            List<Draft> drafts = new ArrayList<>(req.events().size() + 1);
+            AppendResult unrecordable = null;
+            boolean stopInFlight = false;
+            for (EventInput in : req.events()) {
+                drafts.add(new Draft(in.type(), in.runId(), req.agentId(), in.data(), req.traceparent()));
+                if (in.type() == EventType.RUN_STOP_ACKNOWLEDGED) {
+                    RunRow run = run(req.sessionId(), in.runId());
+                    Draft stopped = stoppedAfterAcknowledgement(run, in.runId(), req.agentId(), req.traceparent());
+                    if (stopped != null) {
+                        drafts.add(stopped);
+                    } else if (run != null
+                            && run.stopBeingRecorded()
+                            && req.agentId().equals(run.agentId())) {
+                        stopInFlight = true; // the agent learnt of it from a RUN_FENCED: wait for the stop
+                    } else if (unrecordable == null) {
+                        unrecordable = ackRefusal(run, in.runId(), req.agentId());
+                    }
+                }
             }
+            if (stopInFlight) {
+                if (attempt >= maxAttempts) return new Contention(maxAttempts);
+                backoff(attempt);
+                continue;
+            }
+            AppendPlan.Planned planned = AppendPlan.of(drafts, req.agentId());
+            if (planned.refusal() != null) return planned.refusal();
+            // an acknowledgement is only ever written with its run.stopped: one that cannot be is
+            // refused, after the producer check (a retry of one that was recorded is a Duplicate)
+            planned.plan().refuseAfterProducerCheck = unrecordable;
+            return commit(req.sessionId(), planned.plan(), req.producer(), req.agentId(), null);
         }
-        return commit(req.sessionId(), drafts, req.producer(), runs);
     }
+
+    /**
+     * The {@code run.stopped} that ends a run with its agent's acknowledgement, so every stopped run
+     * ends with the same event whichever way it got there (§6). Its {@code stoppedAtSeq} is read from
+     * the run (fixed since the stop was recorded); null when the run is not awaiting an
+     * acknowledgement from this writer.
+     */
+    private static Draft stoppedAfterAcknowledgement(RunRow run, String runId, String writer, String traceparent) {
+        if (run == null
+                || run.state() != RunState.STOP_REQUESTED
+                || !writer.equals(run.agentId())
+                || run.stoppedAtSeq() == null) {
+            return null;
+        }
+        // one of the append's events: it carries the append's trace context too
+        return new Draft(
+                EventType.RUN_STOPPED,
+                runId,
+                SERVICE,
+                Json.object().put("stoppedAtSeq", run.stoppedAtSeq()).put("reason", STOPPED_ACKNOWLEDGED),
+                traceparent);
+    }
+
+    /** Why an acknowledgement of a run that awaits none from this writer is refused. */
+    private static AppendResult ackRefusal(RunRow run, String runId, String writer) {
+        if (run == null) return new RunNotFound(runId);
+        if (!writer.equals(run.agentId())) return new NotOwner("runId", runId);
+        return new InvalidTransition(runId, run.state(), EventType.RUN_STOP_ACKNOWLEDGED);
+    }
+
+    /** The writer id of events the service writes on its own (liveness, timeouts, presence leaves). */
+    public static final String SERVICE = Assembler.SERVICE;
+    /** {@code run.stopped} reasons (docs/protocol.md §6). */
+    public static final String STOPPED_ACKNOWLEDGED = "acknowledged";
+
+    public static final String STOPPED_NOT_ACKNOWLEDGED = "stop not acknowledged";
+    /** {@code run.failed} reason of the liveness sweeper (docs/protocol.md §6.1). */
+    public static final String HEARTBEAT_LOST = "heartbeat lost";
 
     /**
      * A stop (cancel) recorded by the service: the run goes to {@code stop_requested} and is fenced
@@ -130,14 +197,23 @@ public final class SessionStore {
                     backoff(attempt); // another cancel is recording its stop; it will fence the run
                     continue;
                 }
-                if (!claimStop(sessionId, runId, run.stopPending(), claim)) continue;
+                if (!claimStop(sessionId, runId, run.stopPending(), claim)) {
+                    backoff(attempt); // another cancel claimed it, or the agent's appends hold the row
+                    continue;
+                }
                 run = run(sessionId, runId);
             }
-            ObjectNode data = Json.object().put("command", command).put("by", by).put("stoppedAtSeq", run.lastSeq());
+            ObjectNode data =
+                    Json.object().put("command", command).put("by", by).put("stoppedAtSeq", run.lastSeq());
             if (reason != null) data.put("reason", reason);
             Draft stop = new Draft(EventType.RUN_STOP_REQUESTED, runId, by, data);
-            AppendResult r = commit(sessionId, List.of(stop), null,
-                    Map.of(runId, RunChange.first(stop, 0).guardedStop(run.lastSeq(), claim)));
+            AppendResult r = commit(
+                    sessionId,
+                    AppendPlan.service(
+                            stop, RunWrite.first(runId, stop.type(), 0).guardedStop(run.lastSeq(), claim)),
+                    null,
+                    null,
+                    null);
             if (r instanceof InvalidTransition) continue; // the claim was taken over; read again
             return r;
         }
@@ -145,26 +221,25 @@ public final class SessionStore {
     }
 
     /** A claim left by a cancel that died before recording its stop is taken over after this. */
-    static final java.time.Duration STOP_CLAIM_TIMEOUT = java.time.Duration.ofSeconds(5);
+    static final Duration STOP_CLAIM_TIMEOUT = Duration.ofSeconds(5);
 
     private boolean claimStop(String sessionId, String runId, String previousClaim, String claim) {
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":claim", s(claim), ":now", n(clock.millis()),
-                ":running", s(RunState.RUNNING.wire())));
-        String condition = "#state = :running AND ";
-        if (previousClaim == null) {
-            condition += "attribute_not_exists(stopPending)";
-        } else {
-            condition += "stopPending = :previous";
-            values.put(":previous", s(previousClaim));
-        }
-        String cond = condition;
+        Update u = new Update(tables.sessions(), runKey(sessionId, runId));
+        String pending = u.name(RunRow.STOP_PENDING);
+        u.set(pending, s(claim)).set(u.name(RunRow.STOP_PENDING_AT), n(clock.millis()));
+        u.condition(u.name(RunRow.STATE) + " = " + u.value(s(RunState.RUNNING.wire())));
+        u.condition(
+                previousClaim == null
+                        ? "attribute_not_exists(" + pending + ")"
+                        : pending + " = " + u.value(s(previousClaim)));
         try {
-            ddb.updateItem(u -> u.tableName(tables.sessions())
-                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(RUN_PREFIX + runId)))
-                    .updateExpression("SET stopPending = :claim, stopPendingAt = :now").conditionExpression(cond)
-                    .expressionAttributeNames(Map.of("#state", "state")).expressionAttributeValues(values));
+            ddb.updateItem(u.request());
             return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException lost) {
+        } catch (ConditionalCheckFailedException lost) {
+            return false;
+        } catch (TransactionConflictException busy) {
+            // an agent streaming into the run holds its row in one transaction after another; the
+            // client's own retries can all meet one, so the stop's loop reads again and retries
             return false;
         }
     }
@@ -176,34 +251,32 @@ public final class SessionStore {
     public AppendResult interrupt(String sessionId, String runId, String messageId, String by) {
         RunRow run = run(sessionId, runId);
         if (run == null) return new RunNotFound(runId);
+        if (run.stopBeingRecorded()) return new RunFenced(runId, RunState.STOP_REQUESTED, run.lastSeq());
         if (run.state().fenced()) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
         String target = messageId != null ? messageId : run.currentMessageId();
         ObjectNode data = Json.object().put("by", by);
         if (target != null) data.put("messageId", target);
         Draft d = new Draft(EventType.RUN_INTERRUPTED, runId, by, data);
-        RunChange change = RunChange.first(d, 0);
-        return commit(sessionId, List.of(d), null, Map.of(runId, target == null ? change : change.fencing(target)));
+        RunWrite change = RunWrite.first(runId, d.type(), 0);
+        return commit(
+                sessionId, AppendPlan.service(d, target == null ? change : change.fencing(target)), null, null, null);
     }
 
     /** Keeps a running run alive without an event; only its own agent may. */
     public AppendResult heartbeat(String sessionId, String runId, String agentId) {
-        long now = clock.millis();
-        String sk = RUN_PREFIX + runId;
+        Update u = new Update(tables.sessions(), runKey(sessionId, runId));
+        u.set(u.name(RunRow.HEARTBEAT_AT), n(clock.millis()));
+        u.condition(RunRow.RUNNING);
+        u.condition(u.name(RunRow.AGENT_ID) + " = " + u.value(s(agentId)));
         try {
-            ddb.updateItem(u -> u.tableName(tables.sessions())
-                    .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk)))
-                    .updateExpression("SET heartbeatAt = :now")
-                    .conditionExpression("#state = :running AND attribute_not_exists(stopPending) AND agentId = :agent")
-                    .expressionAttributeNames(Map.of("#state", "state"))
-                    .expressionAttributeValues(Map.of(":now", n(now), ":running", s(RunState.RUNNING.wire()),
-                            ":agent", s(agentId))));
-            return null;
-        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+            ddb.updateItem(u.request());
+            return new AppendResult.Noted(runId);
+        } catch (ConditionalCheckFailedException e) {
             RunRow run = run(sessionId, runId);
             if (run == null) return new RunNotFound(runId);
-            if (!agentId.equals(run.agentId())) return new AppendResult.NotRunAgent(runId);
+            if (!agentId.equals(run.agentId())) return new NotOwner("runId", runId);
             // as appends report it
-            if (run.stopBeingRecorded()) return new RunFenced(runId, RunState.STOP_REQUESTED, null);
+            if (run.stopBeingRecorded()) return new RunFenced(runId, RunState.STOP_REQUESTED, run.lastSeq());
             return new RunFenced(runId, run.state(), run.stoppedAtSeq());
         }
     }
@@ -217,85 +290,133 @@ public final class SessionStore {
         RunRow run = run(sessionId, runId);
         if (run == null || run.state() == null) return new RunNotFound(runId);
         long now = clock.millis();
-        if (run.state() == RunState.RUNNING && now - run.heartbeatAt() < settings.livenessTimeout().toMillis()) {
+        if (run.state() == RunState.RUNNING
+                && now - run.heartbeatAt() < settings.livenessTimeout().toMillis()) {
             // alive: appends and heartbeats only touch heartbeatAt, so the deadline moves here, at
             // most once per timeout period, instead of on every append
-            long next = run.heartbeatAt() + settings.livenessTimeout().toMillis();
+            Update u = new Update(tables.sessions(), runKey(sessionId, runId));
+            String due = u.name(Attrs.DUE_AT);
+            u.set(due, n(run.heartbeatAt() + settings.livenessTimeout().toMillis()));
+            u.condition(due + " = " + u.value(n(dueAt)));
             try {
-                ddb.updateItem(u -> u.tableName(tables.sessions())
-                        .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(RUN_PREFIX + runId)))
-                        .updateExpression("SET #due = :next").conditionExpression("#due = :read")
-                        .expressionAttributeNames(Map.of("#due", Attrs.DUE_AT))
-                        .expressionAttributeValues(Map.of(":next", n(next), ":read", n(dueAt))));
-            } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException moved) {
+                ddb.updateItem(u.request());
+            } catch (ConditionalCheckFailedException moved) {
                 // someone else moved or removed the deadline: nothing to do
             }
             return new AppendResult.PreconditionFailed();
         }
         Draft d = switch (run.state()) {
-            case RUNNING -> new Draft(EventType.RUN_FAILED, runId, "service",
-                    Json.object().put("reason", "heartbeat lost: no sign of the agent for "
-                            + settings.livenessTimeout().toSeconds() + " s"));
-            case STOP_REQUESTED -> new Draft(EventType.RUN_STOPPED, runId, "service",
-                    Json.object().put("stoppedAtSeq", run.stoppedAtSeq()).put("reason", "stop not acknowledged"));
+            case RUNNING ->
+                new Draft(
+                        EventType.RUN_FAILED,
+                        runId,
+                        SERVICE,
+                        Json.object()
+                                .put("reason", HEARTBEAT_LOST)
+                                .put(
+                                        "timeoutSeconds",
+                                        settings.livenessTimeout().toSeconds()));
+            case STOP_REQUESTED ->
+                new Draft(
+                        EventType.RUN_STOPPED,
+                        runId,
+                        SERVICE,
+                        Json.object().put("stoppedAtSeq", run.stoppedAtSeq()).put("reason", STOPPED_NOT_ACKNOWLEDGED));
             default -> null;
         };
         if (d == null) return new RunFenced(runId, run.state(), run.stoppedAtSeq());
-        RunChange change = RunChange.first(d, 0);
+        RunWrite change = RunWrite.first(runId, d.type(), 0);
         // a heartbeat or append that lands between the read and this write wins
-        if (run.state() == RunState.RUNNING) change = change.noHeartbeatSince(run.heartbeatAt());
-        return commit(sessionId, List.of(d), null, Map.of(runId, change));
+        if (run.state() == RunState.RUNNING) change.noHeartbeatSince(run.heartbeatAt());
+        return commit(sessionId, AppendPlan.service(d, change), null, null, null);
     }
 
     /** Runs of a session (for cascading a cancel to sub-runs and for control checks). */
     public List<RunRow> runs(String sessionId) {
-        return rowsWithPrefix(sessionId, RUN_PREFIX).stream().map(RunRow::of).toList();
+        return rowsWithPrefix(sessionId, Keys.RUN).stream().map(RunRow::of).toList();
     }
 
     /** Every sessions-table row of the session whose sort key starts with {@code prefix}: one paged Query. */
     List<Map<String, AttributeValue>> rowsWithPrefix(String sessionId, String prefix) {
         List<Map<String, AttributeValue>> out = new ArrayList<>();
-        ddb.queryPaginator(q -> q.tableName(tables.sessions()).consistentRead(true)
-                .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
-                .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
-                .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(prefix)))).items().forEach(out::add);
+        ddb.queryPaginator(q -> q.tableName(tables.sessions())
+                        .consistentRead(true)
+                        .keyConditionExpression("#sid = :sid AND begins_with(#sk, :p)")
+                        .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#sk", Attrs.SK))
+                        .expressionAttributeValues(Map.of(":sid", s(sessionId), ":p", s(prefix))))
+                .items()
+                .forEach(out::add);
         return out;
     }
 
     /**
-     * Appends an event written by the service itself (run.stopped, run.failed by the sweeper,
-     * run.interrupted, run.steered), with the same run checks as an agent's append.
+     * Appends an event written by the service itself (run.steered for a client's steer), with the
+     * same run checks as an agent's append; {@code agentId} names who asked for it.
      */
-    public AppendResult appendServiceEvent(String sessionId, String agentId, EventType type, String runId,
-                                           ObjectNode data) {
+    public AppendResult appendServiceEvent(
+            String sessionId, String agentId, EventType type, String runId, ObjectNode data) {
         Draft d = new Draft(type, runId, agentId, data);
-        Map<String, RunChange> runs = runId == null ? Map.of() : Map.of(runId, RunChange.first(d, 0));
-        return commit(sessionId, List.of(d), null, runs);
+        return commit(
+                sessionId,
+                AppendPlan.service(d, runId == null ? null : RunWrite.first(runId, type, 0)),
+                null,
+                null,
+                null);
     }
 
     /**
      * Appends a service event (no run) together with one more conditional write on another row,
      * atomically; {@link AppendResult.PreconditionFailed} when that write's condition fails.
      */
-    AppendResult appendWith(String sessionId, EventType type, String agentId, ObjectNode data, TransactWriteItem extra) {
-        return commit(sessionId, List.of(new Draft(type, null, agentId, data)), null, Map.of(), extra);
+    AppendResult appendWith(
+            String sessionId,
+            EventType type,
+            String agentId,
+            ObjectNode data,
+            TransactWriteItem extra,
+            boolean onlyIfSessionExists) {
+        AppendPlan plan = AppendPlan.service(new Draft(type, null, agentId, data), null);
+        if (onlyIfSessionExists) plan.onlyIfSessionExists();
+        return commit(sessionId, plan, null, null, extra);
     }
 
-    private AppendResult commit(String sessionId, List<Draft> drafts, Producer producer, Map<String, RunChange> runs) {
-        return commit(sessionId, drafts, producer, runs, null);
-    }
+    /** What failed in a cancelled transaction: the item's role in the plan. */
+    private sealed interface Part permits RunPart, EntityPart, ParentPart, ExtraPart {}
 
-    private AppendResult commit(String sessionId, List<Draft> drafts, Producer producer, Map<String, RunChange> runs,
-                                TransactWriteItem extra) {
+    private record RunPart(RunWrite run) implements Part {}
+
+    private record EntityPart(EntityWrite entity) implements Part {}
+
+    private record ParentPart(String parentRunId) implements Part {}
+
+    private record ExtraPart() implements Part {}
+
+    private AppendResult commit(
+            String sessionId, AppendPlan plan, Producer producer, String writer, TransactWriteItem extra) {
+        List<Draft> drafts = plan.drafts;
+        String producerKey = producer == null ? null : Keys.producer(writer, producer.id());
+        long waitUntil = System.nanoTime() + PREDECESSOR_WAIT.toNanos();
+        int waits = 0;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            Map<String, Map<String, AttributeValue>> rows = readHeadAndProducer(sessionId, producer);
-            Map<String, AttributeValue> session = rows.get(SESSION_SK);
-            long head = Attrs.num(session, "head", 0);
-            ProducerRow prow = producer == null ? null : ProducerRow.of(rows.get(PRODUCER_PREFIX + producer.id()));
+            Map<String, AttributeValue> session = getItem(tables.sessions(), sessionId, Keys.SESSION);
+            if (session == null && plan.sessionMustExist) return new AppendResult.NoSession(sessionId);
+            long head = Attrs.num(session, SessionRow.HEAD, 0);
+            String hot = ProducerRow.hotKey(session);
+            ProducerRow prow = producer == null ? null : producerState(sessionId, session, producerKey);
             if (producer != null) {
                 AppendResult refusal = prow.check(producer);
+                if (refusal instanceof ProducerGap gap
+                        && producer.seq() - gap.expectedSeq() < Limits.MAX_PRODUCER_IN_FLIGHT
+                        && System.nanoTime() < waitUntil) {
+                    // a pipelined producer: its predecessor is still on its way (messages of one connection
+                    // are processed concurrently); wait for it rather than refuse
+                    pause(++waits);
+                    attempt--;
+                    continue;
+                }
                 if (refusal != null) return refusal;
             }
+            if (plan.refuseAfterProducerCheck != null) return plan.refuseAfterProducerCheck;
             long now = clock.millis();
             List<Event> events = new ArrayList<>(drafts.size());
             for (int i = 0; i < drafts.size(); i++) events.add(drafts.get(i).toEvent(head + 1 + i, sessionId, now));
@@ -303,91 +424,209 @@ public final class SessionStore {
             long last = head + drafts.size();
 
             List<TransactWriteItem> tx = new ArrayList<>();
-            tx.add(headUpdate(sessionId, session == null, head, last, now));
+            Map<Integer, Part> parts = new LinkedHashMap<>();
+            tx.add(headUpdate(
+                    sessionId,
+                    session == null,
+                    head,
+                    last,
+                    now,
+                    producer == null
+                            ? Map.of()
+                            : prow.next(producer, first, last).asHot(producerKey)));
             for (Event e : events) tx.add(eventPut(e));
-            int producerIndex = -1;
-            if (producer != null) {
-                producerIndex = tx.size();
-                tx.add(prow.put(tables.sessions(), sessionId, producer, first, last));
+            if (producer != null && hot != null && !hot.equals(producerKey)) {
+                tx.add(ProducerRow.hot(session).spill(tables.sessions(), sessionId, hot));
             }
-            Map<Integer, RunChange> runIndex = new HashMap<>();
-            for (RunChange rc : runs.values()) {
-                runIndex.put(tx.size(), rc);
-                tx.add(rc.toWrite(tables.sessions(), sessionId, first, now, settings));
+            for (RunWrite rw : plan.runs.values()) {
+                parts.put(tx.size(), new RunPart(rw));
+                tx.add(rw.toWrite(tables.sessions(), sessionId, first, now, settings));
             }
-            int extraIndex = tx.size();
-            if (extra != null) tx.add(extra);
+            for (EntityWrite ew : plan.entities.values()) {
+                parts.put(tx.size(), new EntityPart(ew));
+                tx.add(ew.toWrite(tables.sessions(), sessionId));
+            }
+            for (String parent : plan.parents) {
+                parts.put(tx.size(), new ParentPart(parent));
+                tx.add(parentRunning(sessionId, parent));
+            }
+            if (extra != null) {
+                parts.put(tx.size(), new ExtraPart());
+                tx.add(extra);
+            }
             try {
                 ddb.transactWriteItems(r -> r.transactItems(tx));
-                compactor.maybeCompact(sessionId, session, drafts, last);
+                compactor.maybeCompact(sessionId, drafts, last);
                 return new Appended(first, last, events);
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (extra != null && failed(reasons, extraIndex)) return new AppendResult.PreconditionFailed();
-                for (Map.Entry<Integer, RunChange> entry : runIndex.entrySet()) {
-                    if (failed(reasons, entry.getKey())) {
-                        AppendResult refusal = classifyRun(sessionId, entry.getValue());
-                        if (refusal != null) return refusal;
-                    }
+                for (var part : parts.entrySet()) {
+                    if (!failed(reasons, part.getKey())) continue;
+                    AppendResult refusal = switch (part.getValue()) {
+                        case RunPart r -> classifyRun(sessionId, r.run());
+                        case EntityPart en -> classifyEntity(sessionId, en.entity());
+                        case ParentPart p -> classifyParent(sessionId, p.parentRunId());
+                        case ExtraPart x -> new AppendResult.PreconditionFailed();
+                    };
+                    if (refusal != null) return duplicateOr(sessionId, producerKey, producer, refusal);
                 }
-                // head or producer moved (another writer, or a concurrent retry): read again and retry
+                // the head or producer moved (another writer, or a concurrent retry), or DynamoDB
+                // reported a TransactionConflict: read again and retry
                 backoff(attempt);
             }
         }
         return new Contention(maxAttempts);
     }
 
+    /**
+     * A retry after a lost ack can race its own original: read before the original committed, it
+     * then fails on what the original wrote (the run it started, the message it opened). If the
+     * producer row now records this very append, it is the duplicate it is, not that refusal.
+     */
+    private AppendResult duplicateOr(String sessionId, String producerKey, Producer producer, AppendResult refusal) {
+        if (producer == null) return refusal;
+        Map<String, AttributeValue> session = getItem(tables.sessions(), sessionId, Keys.SESSION);
+        AppendResult now = producerState(sessionId, session, producerKey).check(producer);
+        return now instanceof AppendResult.Duplicate ? now : refusal;
+    }
+
     private static boolean failed(List<CancellationReason> reasons, int index) {
-        return reasons != null && index < reasons.size()
+        return reasons != null
+                && index < reasons.size()
                 && "ConditionalCheckFailed".equals(reasons.get(index).code());
     }
 
-    /** Why a run condition failed, or null if it was a race worth retrying. */
-    private AppendResult classifyRun(String sessionId, RunChange rc) {
-        RunRow run = run(sessionId, rc.runId());
-        if (rc.create()) return run == null ? null : new RunExists(rc.runId());
-        if (run == null) return new RunNotFound(rc.runId());
-        if (run.stopBeingRecorded() && rc.stopClaim() == null && rc.requiredStates().contains(RunState.RUNNING)) {
-            return new RunFenced(rc.runId(), RunState.STOP_REQUESTED, null); // a stop is being recorded
-        }
-        if (run.stopBeingRecorded() && rc.stopClaim() == null && rc.requiredStates().contains(RunState.STOP_REQUESTED)) {
-            return null; // e.g. the agent acknowledging a stop that is still being recorded: retry shortly
-        }
-        if (rc.requiredStates().contains(run.state())) {
-            for (String m : rc.messagesUsed()) {
-                if (run.fencedMessages().contains(m)) return new MessageFenced(rc.runId(), m, null);
-            }
-            // a guard failed (the stop's last seq, the sweeper's deadline): the caller decides
-            return new InvalidTransition(rc.runId(), run.state(), rc.firstType());
-        }
-        if (run.state().fenced() && rc.requiredStates().contains(RunState.RUNNING)) {
-            return new RunFenced(rc.runId(), run.state(), run.stoppedAtSeq());
-        }
-        return new InvalidTransition(rc.runId(), run.state(), rc.firstType());
+    /** A sub-run may only start under a parent that exists in this session and is running. */
+    private TransactWriteItem parentRunning(String sessionId, String parentRunId) {
+        Update u = new Update(tables.sessions(), runKey(sessionId, parentRunId));
+        u.condition(RunRow.RUNNING);
+        return u.transactItem();
     }
 
-    private static AppendResult refusalWithinBatch(Draft d, RunState state) {
-        if (d.type() == EventType.RUN_STARTED) return new RunExists(d.runId());
-        if (state.fenced() && RunStateMachine.allowedFrom(d.type()).contains(RunState.RUNNING)) {
-            return new RunFenced(d.runId(), state, null);
+    /** Why a run condition failed, or null if it was a race worth retrying. */
+    private AppendResult classifyRun(String sessionId, RunWrite rw) {
+        RunRow run = run(sessionId, rw.runId);
+        if (rw.create) return run == null ? null : new RunExists(rw.runId);
+        if (run == null) return new RunNotFound(rw.runId);
+        if (rw.writer != null && !rw.writer.equals(run.agentId())) return new NotOwner("runId", rw.runId);
+        if (run.stopBeingRecorded() && rw.stopClaim == null && rw.requiredStates.contains(RunState.RUNNING)) {
+            // a stop is being recorded: nothing of the run can commit any more, so its last seq is the
+            // seq the stop will name
+            return new RunFenced(rw.runId, RunState.STOP_REQUESTED, run.lastSeq());
         }
-        return new InvalidTransition(d.runId(), state, d.type());
+        if (run.stopBeingRecorded() && rw.stopClaim == null && rw.requiredStates.contains(RunState.STOP_REQUESTED)) {
+            return null; // e.g. the agent acknowledging a stop that is still being recorded: retry shortly
+        }
+        if (rw.requiredStates.contains(run.state())) {
+            for (RunWrite.EntityRef e : rw.entities.values()) {
+                AppendResult refusal = classifyOpenEntry(sessionId, rw, run, e);
+                if (refusal != null) return refusal;
+            }
+            // a guard failed (the stop's last seq, the sweeper's deadline): the caller decides
+            return new InvalidTransition(rw.runId, run.state(), rw.firstType);
+        }
+        if (run.state().fenced() && rw.requiredStates.contains(RunState.RUNNING)) {
+            return new RunFenced(rw.runId, run.state(), run.stoppedAtSeq());
+        }
+        return new InvalidTransition(rw.runId, run.state(), rw.firstType);
+    }
+
+    /** Why an entry of the run's {@code open} map refused the append, or null if it did not. */
+    private AppendResult classifyOpenEntry(String sessionId, RunWrite rw, RunRow run, RunWrite.EntityRef e) {
+        if (e.fences()) return null;
+        String value = run.open().get(EntityWrite.openKey(e.field(), e.id()));
+        if (RunWrite.FENCED.equals(value)) return new MessageFenced(rw.runId, e.id(), null);
+        EventType.Step step = e.first();
+        Phase current = EntityWrite.phase(value);
+        if (current != null) {
+            return e.requires().contains(current)
+                    ? null
+                    : new EntityTransition(e.field(), e.id(), e.type(), step.whyNot(current));
+        }
+        // absent from the run: new (then the owner row decides), or never of this run, or ended
+        if (e.requires().contains(Phase.ABSENT)) return null;
+        EntityRow owner = entity(sessionId, EntityWrite.key(e.field(), e.id()));
+        if (owner == null) return new EntityTransition(e.field(), e.id(), e.type(), step.whyNot(Phase.ABSENT));
+        if (!owner.writer().equals(rw.writer)) return new NotOwner(e.field(), e.id());
+        if (!rw.runId.equals(owner.runId())) {
+            return new EntityTransition(
+                    e.field(),
+                    e.id(),
+                    e.type(),
+                    "belongs to " + (owner.runId() == null ? "no run" : "run '" + owner.runId() + "'"));
+        }
+        return new EntityTransition(e.field(), e.id(), e.type(), step.whyNot(Phase.CLOSED));
+    }
+
+    /** Why the owner row of a message or tool call refused the append, or null for a race. */
+    private AppendResult classifyEntity(String sessionId, EntityWrite ew) {
+        EntityRow row = entity(sessionId, ew.sk);
+        EventType.Step step = ew.first;
+        if (row == null) {
+            return ew.requires.contains(Phase.ABSENT)
+                    ? null
+                    : new EntityTransition(ew.field, ew.id, ew.type, step.whyNot(Phase.ABSENT));
+        }
+        if (!row.writer().equals(ew.writer)) return new NotOwner(ew.field, ew.id);
+        if (!Objects.equals(row.runId(), ew.runId)) {
+            return new EntityTransition(
+                    ew.field,
+                    ew.id,
+                    ew.type,
+                    row.runId() == null
+                            ? "belongs to no run: send its events without a runId"
+                            : "belongs to run '" + row.runId() + "': send its events with that runId");
+        }
+        // outside a run the row holds the phase; in a run only the input phase (else the run row decides)
+        Phase current = EntityWrite.phase(row.state());
+        if (current == null) current = Phase.OPEN;
+        return ew.requires.contains(current)
+                ? null
+                : new EntityTransition(ew.field, ew.id, ew.type, step.whyNot(current));
+    }
+
+    private AppendResult classifyParent(String sessionId, String parentRunId) {
+        RunRow parent = run(sessionId, parentRunId);
+        if (parent == null) return new RunNotFound(parentRunId);
+        if (parent.stopBeingRecorded()) return new RunFenced(parentRunId, RunState.STOP_REQUESTED, parent.lastSeq());
+        if (parent.state().fenced()) return new RunFenced(parentRunId, parent.state(), parent.stoppedAtSeq());
+        return null;
+    }
+
+    /** The owner row of a message or tool call. */
+    record EntityRow(String writer, String runId, String role, String state) {}
+
+    private EntityRow entity(String sessionId, String sk) {
+        Map<String, AttributeValue> r = getItem(tables.sessions(), sessionId, sk);
+        return r == null
+                ? null
+                : new EntityRow(
+                        Attrs.str(r, EntityWrite.WRITER),
+                        Attrs.str(r, EntityWrite.RUN_ID),
+                        Attrs.str(r, EntityWrite.ROLE),
+                        Attrs.str(r, EntityWrite.STATE));
     }
 
     private void checkSizes(AppendRequest req) {
         if (req.events().isEmpty() || req.events().size() > Limits.MAX_EVENTS_PER_APPEND) {
-            throw new ProtocolException(ErrorCode.TOO_MANY_EVENTS, "an append holds 1 to "
-                    + Limits.MAX_EVENTS_PER_APPEND + " events");
+            throw new ProtocolException(
+                    ErrorCode.TOO_MANY_EVENTS, "an append holds 1 to " + Limits.MAX_EVENTS_PER_APPEND + " events");
         }
         for (int i = 0; i < req.events().size(); i++) {
             // measured with the largest possible seq and timestamp, so the stored form can never exceed it
-            Event widest = req.events().get(i).toEvent(Limits.MAX_SAFE_INTEGER, req.sessionId(), req.agentId(),
-                    Long.MAX_VALUE);
+            Event widest = req.events()
+                    .get(i)
+                    .toEvent(
+                            Limits.MAX_SAFE_INTEGER, req.sessionId(), req.agentId(), Long.MAX_VALUE, req.traceparent());
             int size = widest.toJson().getBytes(StandardCharsets.UTF_8).length;
             if (size > Limits.MAX_EVENT_BYTES) {
-                throw new ProtocolException(ErrorCode.EVENT_TOO_LARGE, "events[" + i + "] is " + size
-                        + " bytes stored; the limit is " + Limits.MAX_EVENT_BYTES + ": split it",
-                        Json.object().put("field", "events[" + i + "]").put("size", size)
+                throw new ProtocolException(
+                        ErrorCode.EVENT_TOO_LARGE,
+                        "events[" + i + "] is " + size + " bytes stored; the limit is " + Limits.MAX_EVENT_BYTES
+                                + ": split it",
+                        Json.object()
+                                .put("field", "events[" + i + "]")
+                                .put("size", size)
                                 .put("limit", Limits.MAX_EVENT_BYTES));
             }
         }
@@ -399,43 +638,66 @@ public final class SessionStore {
         List<Map<String, AttributeValue>> keys = new ArrayList<>();
         for (String id : sessionIds) {
             heads.put(id, 0L);
-            keys.add(Map.of(Attrs.SESSION_ID, s(id), Attrs.SK, s(SESSION_SK)));
+            keys.add(Map.of(Attrs.SESSION_ID, s(id), Attrs.SK, s(Keys.SESSION)));
         }
-        for (var row : BatchReads.get(ddb, tables.sessions(), keys, false, "#sid, head", Map.of("#sid", Attrs.SESSION_ID))) {
-            heads.put(Attrs.str(row, Attrs.SESSION_ID), Attrs.num(row, "head", 0));
+        for (var row :
+                BatchReads.get(ddb, tables.sessions(), keys, false, "#sid, head", Map.of("#sid", Attrs.SESSION_ID))) {
+            heads.put(Attrs.str(row, Attrs.SESSION_ID), Attrs.num(row, SessionRow.HEAD, 0));
         }
         return heads;
     }
 
-    /** The head row and the producer row, strongly consistent, in one round trip. */
-    private Map<String, Map<String, AttributeValue>> readHeadAndProducer(String sessionId, Producer producer) {
-        Map<String, Map<String, AttributeValue>> rows = new HashMap<>();
-        if (producer == null) {
-            rows.put(SESSION_SK, getItem(tables.sessions(), sessionId, SESSION_SK));
-            return rows;
-        }
-        List<Map<String, AttributeValue>> keys = List.of(
-                Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SESSION_SK)),
-                Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(PRODUCER_PREFIX + producer.id())));
-        for (var row : BatchReads.get(ddb, tables.sessions(), keys, true)) rows.put(Attrs.str(row, Attrs.SK), row);
-        return rows;
+    /**
+     * A producer's state: on the SESSION row while it is the hot producer, else its own row (read
+     * after the SESSION row, strongly consistent: a spill moves the head, so the append's head
+     * condition catches a row that changed after this read).
+     */
+    private ProducerRow producerState(String sessionId, Map<String, AttributeValue> session, String producerKey) {
+        if (producerKey.equals(ProducerRow.hotKey(session))) return ProducerRow.hot(session);
+        return ProducerRow.of(getItem(tables.sessions(), sessionId, producerKey));
     }
 
-    private TransactWriteItem headUpdate(String sessionId, boolean create, long head, long last, long now) {
-        return TransactWriteItem.builder().update(u -> u.tableName(tables.sessions())
-                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(SESSION_SK)))
-                .updateExpression("SET head = :last, updatedAt = :now, createdAt = if_not_exists(createdAt, :now)")
-                .conditionExpression(create ? "attribute_not_exists(head)" : "head = :head")
-                .expressionAttributeValues(create
-                        ? Map.of(":last", n(last), ":now", n(now))
-                        : Map.of(":last", n(last), ":now", n(now), ":head", n(head)))).build();
+    private TransactWriteItem headUpdate(
+            String sessionId, boolean create, long head, long last, long now, Map<String, AttributeValue> hotProducer) {
+        Update u = new Update(tables.sessions(), Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.SESSION)));
+        String h = u.name(SessionRow.HEAD);
+        String created = u.name(SessionRow.CREATED_AT);
+        u.set(h, n(last)).set(u.name(SessionRow.UPDATED_AT), n(now));
+        u.setClause(created + " = if_not_exists(" + created + ", " + u.value(n(now)) + ")");
+        hotProducer.forEach((name, value) -> u.set(u.name(name), value));
+        u.condition(create ? "attribute_not_exists(" + h + ")" : h + " = " + u.value(n(head)));
+        return u.transactItem();
     }
 
     private TransactWriteItem eventPut(Event e) {
-        return TransactWriteItem.builder().put(p -> p.tableName(tables.events())
-                .item(Map.of(Attrs.SESSION_ID, s(e.sessionId()), Attrs.SEQ, n(e.seq()), Attrs.EVENT_JSON, s(e.toJson())))
-                .conditionExpression("attribute_not_exists(#seq)")
-                .expressionAttributeNames(Map.of("#seq", Attrs.SEQ))).build();
+        return TransactWriteItem.builder()
+                .put(p -> p.tableName(tables.events())
+                        .item(Map.of(
+                                Attrs.SESSION_ID,
+                                s(e.sessionId()),
+                                Attrs.SEQ,
+                                n(e.seq()),
+                                Attrs.EVENT_JSON,
+                                s(e.toJson())))
+                        .conditionExpression("attribute_not_exists(#seq)")
+                        .expressionAttributeNames(Map.of("#seq", Attrs.SEQ)))
+                .build();
+    }
+
+    /**
+     * How long an append of a pipelined producer waits for its predecessors (at most
+     * {@link Limits#MAX_PRODUCER_IN_FLIGHT} seqs ahead) before it is refused {@code PRODUCER_GAP}.
+     */
+    static final Duration PREDECESSOR_WAIT = Duration.ofSeconds(2);
+
+    /** A short, growing pause while a predecessor commits (1, 2, 4 … at most 8 ms). */
+    private static void pause(int waits) {
+        try {
+            Thread.sleep(Math.min(8, 1L << Math.min(waits - 1, 3)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a predecessor", e);
+        }
     }
 
     private static void backoff(int attempt) {
@@ -452,12 +714,14 @@ public final class SessionStore {
 
     /** The highest seq of the session (0 when it has no events). */
     public long head(String sessionId) {
-        return Attrs.num(getItem(tables.sessions(), sessionId, SESSION_SK), "head", 0);
+        return Attrs.num(getItem(tables.sessions(), sessionId, Keys.SESSION), SessionRow.HEAD, 0);
     }
 
     /** Events with seq > {@code afterSeq}, in order, at most {@code limit} of them. */
     public EventPage readAfter(String sessionId, long afterSeq, int limit) {
-        QueryResponse r = ddb.query(q -> q.tableName(tables.events()).consistentRead(true).limit(limit)
+        QueryResponse r = ddb.query(q -> q.tableName(tables.events())
+                .consistentRead(true)
+                .limit(limit)
                 .keyConditionExpression("#sid = :sid AND #seq > :after")
                 .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID, "#seq", Attrs.SEQ))
                 .expressionAttributeValues(Map.of(":sid", s(sessionId), ":after", n(afterSeq))));
@@ -465,14 +729,15 @@ public final class SessionStore {
         for (Map<String, AttributeValue> item : r.items()) {
             out.add(new StoredEvent(Attrs.num(item, Attrs.SEQ, 0), Attrs.str(item, Attrs.EVENT_JSON)));
         }
-        return new EventPage(out, r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty());
+        return new EventPage(
+                out, r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty());
     }
 
     /**
      * Every event with seq > {@code afterSeq}, in order, page by page (the one paging loop over the
      * log); returns how many it read.
      */
-    public int forEachAfter(String sessionId, long afterSeq, java.util.function.Consumer<StoredEvent> consumer) {
+    public int forEachAfter(String sessionId, long afterSeq, Consumer<StoredEvent> consumer) {
         int read = 0;
         long after = afterSeq;
         EventPage page;
@@ -497,40 +762,34 @@ public final class SessionStore {
 
     /** The run row's state, for control and tests; null when the run does not exist. */
     public RunRow run(String sessionId, String runId) {
-        Map<String, AttributeValue> r = getItem(tables.sessions(), sessionId, RUN_PREFIX + runId);
+        Map<String, AttributeValue> r = getItem(tables.sessions(), sessionId, Keys.run(runId));
         return r == null ? null : RunRow.of(r);
     }
 
-    public record RunRow(String runId, String agentId, String parentRunId, RunState state, long startedSeq,
-                         long lastSeq, Long stoppedAtSeq, String currentMessageId, Set<String> fencedMessages,
-                         long heartbeatAt, String stopPending, long stopPendingAt) {
-        static RunRow of(Map<String, AttributeValue> r) {
-            AttributeValue fenced = r.get("fencedMessages");
-            return new RunRow(Attrs.str(r, "runId"), Attrs.str(r, "agentId"), Attrs.str(r, "parentRunId"),
-                    RunState.fromWire(Attrs.str(r, "state")), Attrs.num(r, "startedSeq", 0), Attrs.num(r, "lastSeq", 0),
-                    Attrs.num(r, "stoppedAtSeq"), Attrs.str(r, "currentMessageId"),
-                    fenced == null || !fenced.hasSs() ? Set.of() : Set.copyOf(fenced.ss()), Attrs.num(r, "heartbeatAt", 0),
-                    Attrs.str(r, "stopPending"), Attrs.num(r, "stopPendingAt", 0));
-        }
-
-        /** A cancel has claimed the run and is recording its stop: to its agent it is already stop_requested. */
-        boolean stopBeingRecorded() {
-            return state == RunState.RUNNING && stopPending != null;
-        }
-    }
-
+    /**
+     * A run row as read. {@code open}: the run's messages and tool calls still open ({@code m#id} /
+     * {@code t#id} → {@code open}, or {@code fenced} for an interrupted reply).
+     */
     Map<String, AttributeValue> getItem(String table, String sessionId, String sk) {
-        var r = ddb.getItem(g -> g.tableName(table).consistentRead(true)
-                .key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk))));
+        var r = ddb.getItem(g ->
+                g.tableName(table).consistentRead(true).key(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(sk))));
         return r.hasItem() && !r.item().isEmpty() ? r.item() : null;
     }
 
     // ---------------------------------------------------------------- plan values
 
-    /** An event before its seq is known. */
-    record Draft(EventType type, String runId, String agentId, ObjectNode data) {
+    private static Map<String, AttributeValue> runKey(String sessionId, String runId) {
+        return Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.run(runId)));
+    }
+
+    /** An event before its seq is known; {@code traceparent} that of the append it is part of (null: none). */
+    record Draft(EventType type, String runId, String agentId, ObjectNode data, String traceparent) {
+        Draft(EventType type, String runId, String agentId, ObjectNode data) {
+            this(type, runId, agentId, data, null);
+        }
+
         Event toEvent(long seq, String sessionId, long ts) {
-            return new Event(seq, sessionId, type, agentId, runId, ts, data);
+            return new Event(seq, sessionId, type, agentId, runId, ts, data, traceparent);
         }
     }
 }

@@ -6,13 +6,16 @@ import java.util.Map;
 public record TableNames(String events, String sessions, String connections) {
 
     public static TableNames fromEnvironment(Map<String, String> env) {
-        return new TableNames(env.getOrDefault(TableLayout.EVENTS.envVar(), TableLayout.EVENTS.defaultName()),
+        return new TableNames(
+                env.getOrDefault(TableLayout.EVENTS.envVar(), TableLayout.EVENTS.defaultName()),
                 env.getOrDefault(TableLayout.SESSIONS.envVar(), TableLayout.SESSIONS.defaultName()),
                 env.getOrDefault(TableLayout.CONNECTIONS.envVar(), TableLayout.CONNECTIONS.defaultName()));
     }
 
     public static TableNames withPrefix(String prefix) {
-        return new TableNames(prefix + TableLayout.EVENTS.defaultName(), prefix + TableLayout.SESSIONS.defaultName(),
+        return new TableNames(
+                prefix + TableLayout.EVENTS.defaultName(),
+                prefix + TableLayout.SESSIONS.defaultName(),
                 prefix + TableLayout.CONNECTIONS.defaultName());
     }
 

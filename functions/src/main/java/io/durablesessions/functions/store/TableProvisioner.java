@@ -24,8 +24,11 @@ public final class TableProvisioner {
         for (TableLayout t : TableLayout.ALL) {
             try {
                 ddb.createTable(request(t, names.nameOf(t)));
-                t.ttlAttribute().ifPresent(attr -> ddb.updateTimeToLive(r -> r.tableName(names.nameOf(t))
-                        .timeToLiveSpecification(s -> s.enabled(true).attributeName(attr))));
+                // a real table is CREATING for a while and refuses UpdateTimeToLive until ACTIVE
+                ddb.waiter().waitUntilTableExists(r -> r.tableName(names.nameOf(t)));
+                t.ttlAttribute()
+                        .ifPresent(attr -> ddb.updateTimeToLive(r -> r.tableName(names.nameOf(t))
+                                .timeToLiveSpecification(s -> s.enabled(true).attributeName(attr))));
             } catch (ResourceInUseException exists) {
                 // already there: provisioning is idempotent
             }
@@ -42,24 +45,38 @@ public final class TableProvisioner {
             List<KeySchemaElement> ik = new ArrayList<>();
             addKey(defs, ik, idx.partitionKey(), KeyType.HASH);
             idx.sortKey().ifPresent(k -> addKey(defs, ik, k, KeyType.RANGE));
-            gsis.add(GlobalSecondaryIndex.builder().indexName(idx.name()).keySchema(ik)
-                    .projection(Projection.builder().projectionType(ProjectionType.fromValue(idx.projection().name())).build())
+            gsis.add(GlobalSecondaryIndex.builder()
+                    .indexName(idx.name())
+                    .keySchema(ik)
+                    .projection(Projection.builder()
+                            .projectionType(
+                                    ProjectionType.fromValue(idx.projection().name()))
+                            .build())
                     .build());
         }
-        CreateTableRequest.Builder b = CreateTableRequest.builder().tableName(name)
-                .billingMode(BillingMode.PAY_PER_REQUEST).attributeDefinitions(defs).keySchema(keys);
+        CreateTableRequest.Builder b = CreateTableRequest.builder()
+                .tableName(name)
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(defs)
+                .keySchema(keys);
         if (!gsis.isEmpty()) b.globalSecondaryIndexes(gsis);
-        t.stream().ifPresent(v -> b.streamSpecification(StreamSpecification.builder().streamEnabled(true)
-                .streamViewType(StreamViewType.fromValue(v.name())).build()));
+        t.stream()
+                .ifPresent(v -> b.streamSpecification(StreamSpecification.builder()
+                        .streamEnabled(true)
+                        .streamViewType(StreamViewType.fromValue(v.name()))
+                        .build()));
         return b.build();
     }
 
-    private static void addKey(List<AttributeDefinition> defs, List<KeySchemaElement> keys, TableLayout.KeyAttr k,
-                               KeyType type) {
+    private static void addKey(
+            List<AttributeDefinition> defs, List<KeySchemaElement> keys, TableLayout.KeyAttr k, KeyType type) {
         if (defs.stream().noneMatch(d -> d.attributeName().equals(k.name()))) {
-            defs.add(AttributeDefinition.builder().attributeName(k.name())
-                    .attributeType(ScalarAttributeType.fromValue(k.type().name())).build());
+            defs.add(AttributeDefinition.builder()
+                    .attributeName(k.name())
+                    .attributeType(ScalarAttributeType.fromValue(k.type().name()))
+                    .build());
         }
-        keys.add(KeySchemaElement.builder().attributeName(k.name()).keyType(type).build());
+        keys.add(
+                KeySchemaElement.builder().attributeName(k.name()).keyType(type).build());
     }
 }

@@ -31,7 +31,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class AppendCostBench {
     static EventInput delta(String run, int i) {
-        return EventInput.of(EventType.TEXT_DELTA, run, Json.object().put("messageId", "m").put("text", "token " + i + " "));
+        return EventInput.of(
+                EventType.TEXT_DELTA, run, Json.object().put("messageId", "m").put("text", "token " + i + " "));
     }
 
     @Test
@@ -41,17 +42,44 @@ class AppendCostBench {
             TableNames tables = TableNames.withPrefix("bench-");
             TableProvisioner.createAll(ddb, tables);
             SessionStore store = new SessionStore(ddb, tables, Clock.systemUTC());
-            store.append(new AppendRequest("cost", "agent", new Producer("p", 0, 0),
-                    List.of(EventInput.of(EventType.RUN_STARTED, "r", Json.object()),
-                            EventInput.of(EventType.MESSAGE_START, "r", Json.object().put("messageId", "m").put("role", "assistant")))));
+            store.append(new AppendRequest(
+                    "cost",
+                    "agent",
+                    new Producer("p", 0, 0),
+                    List.of(
+                            EventInput.of(EventType.RUN_STARTED, "r", Json.object()),
+                            EventInput.of(
+                                    EventType.MESSAGE_START,
+                                    "r",
+                                    Json.object().put("messageId", "m").put("role", "assistant")))));
             int n = 200;
             System.out.println("== cost of one append of one small event (average of " + n + ") ==");
-            measure(server, "plain", n, i -> store.append(new AppendRequest("cost-plain", "agent", null,
-                    List.of(EventInput.of(EventType.CUSTOM, null, Json.object().put("name", "e" + i))))));
-            measure(server, "with producer", n, i -> store.append(new AppendRequest("cost-prod", "agent",
-                    new Producer("p", 0, i), List.of(EventInput.of(EventType.CUSTOM, null, Json.object().put("name", "e" + i))))));
-            measure(server, "with producer + run", n, i -> store.append(new AppendRequest("cost", "agent",
-                    new Producer("p", 0, i + 1), List.of(delta("r", i)))));
+            measure(
+                    server,
+                    "plain",
+                    n,
+                    i -> store.append(new AppendRequest(
+                            "cost-plain",
+                            "agent",
+                            null,
+                            List.of(EventInput.of(
+                                    EventType.CUSTOM, null, Json.object().put("name", "e" + i))))));
+            measure(
+                    server,
+                    "with producer",
+                    n,
+                    i -> store.append(new AppendRequest(
+                            "cost-prod",
+                            "agent",
+                            new Producer("p", 0, i),
+                            List.of(EventInput.of(
+                                    EventType.CUSTOM, null, Json.object().put("name", "e" + i))))));
+            measure(
+                    server,
+                    "with producer + run",
+                    n,
+                    i -> store.append(
+                            new AppendRequest("cost", "agent", new Producer("p", 0, i + 1), List.of(delta("r", i)))));
             measure(server, "with producer + run, 10 deltas", n, i -> {
                 List<EventInput> batch = new ArrayList<>();
                 for (int k = 0; k < 10; k++) batch.add(delta("r", k));
@@ -63,7 +91,10 @@ class AppendCostBench {
                 int each = writers == 1 ? 1000 : 250;
                 String s = "tp-" + writers;
                 for (int w = 0; w < writers; w++) {
-                    store.append(new AppendRequest(s, "agent-" + w, new Producer("w" + w, 0, 0),
+                    store.append(new AppendRequest(
+                            s,
+                            "agent-" + w,
+                            new Producer("w" + w, 0, 0),
                             List.of(EventInput.of(EventType.RUN_STARTED, "r" + w, Json.object()))));
                 }
                 ExecutorService pool = Executors.newFixedThreadPool(writers);
@@ -75,7 +106,10 @@ class AppendCostBench {
                         for (int i = 1; i <= each; i++) {
                             AppendResult r;
                             do {
-                                r = store.append(new AppendRequest(s, "agent-" + writer, new Producer("w" + writer, 0, i),
+                                r = store.append(new AppendRequest(
+                                        s,
+                                        "agent-" + writer,
+                                        new Producer("w" + writer, 0, i),
                                         List.of(delta("r" + writer, i))));
                             } while (r instanceof AppendResult.Contention);
                         }
@@ -85,8 +119,9 @@ class AppendCostBench {
                 for (Future<?> f : fs) f.get();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 pool.shutdown();
-                System.out.printf("  %d writer(s): %d appends in %.1f s = %.0f appends/s (head %d)%n", writers,
-                        writers * each, secs, writers * each / secs, store.head(s));
+                System.out.printf(
+                        "  %d writer(s): %d appends in %.1f s = %.0f appends/s (head %d)%n",
+                        writers, writers * each, secs, writers * each / secs, store.head(s));
             }
         }
     }
@@ -102,8 +137,14 @@ class AppendCostBench {
             if (!(r instanceof AppendResult.Appended)) throw new IllegalStateException(label + ": " + r);
         }
         var snap = server.stats().snapshot();
-        double wcu = snap.writeCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum() / n;
-        double rcu = snap.readCapacityUnitsByTable().values().stream().mapToDouble(Double::doubleValue).sum() / n;
+        double wcu = snap.writeCapacityUnitsByTable().values().stream()
+                        .mapToDouble(Double::doubleValue)
+                        .sum()
+                / n;
+        double rcu = snap.readCapacityUnitsByTable().values().stream()
+                        .mapToDouble(Double::doubleValue)
+                        .sum()
+                / n;
         System.out.printf("  %-32s %5.2f WCU  %5.2f RCU  per append%n", label, wcu, rcu);
     }
 }
