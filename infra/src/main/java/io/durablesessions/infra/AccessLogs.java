@@ -22,10 +22,15 @@ final class AccessLogs {
     /** Settings for a stage, or null (and the suppression on {@code api}) when access logs are off. */
     static IAccessLogSettings of(Construct scope, Construct api, StackConfig config, String jsonFormat) {
         if (!config.accessLogs()) {
-            NagSuppressions.addResourceSuppressions(api, List.of(NagPackSuppression.builder().id("AwsSolutions-APIG1")
-                    .reason("access logs switched off for this deployment with -c accessLogs=false (accounts without "
-                            + "the API Gateway CloudWatch Logs role); Lambda logs still record every request")
-                    .build()), true);
+            NagSuppressions.addResourceSuppressions(
+                    api,
+                    List.of(NagPackSuppression.builder()
+                            .id("AwsSolutions-APIG1")
+                            .reason(
+                                    "access logs switched off for this deployment with -c accessLogs=false (accounts without "
+                                            + "the API Gateway CloudWatch Logs role); Lambda logs still record every request")
+                            .build()),
+                    true);
             return null;
         }
         LogGroup group = LogGroup.Builder.create(scope, "AccessLogs")

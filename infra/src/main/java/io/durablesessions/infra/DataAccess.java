@@ -16,6 +16,7 @@ public final class DataAccess {
     private final Map<TableLayout, Set<String>> tables = new LinkedHashMap<>();
     private final Map<TableLayout, Map<String, Set<String>>> indexes = new LinkedHashMap<>();
     private final Set<String> connectionMethods = new TreeSet<>();
+    private final Set<String> connectionRows = new TreeSet<>();
 
     public static DataAccess none() {
         return new DataAccess();
@@ -32,9 +33,24 @@ public final class DataAccess {
         if (table.indexes().stream().noneMatch(i -> i.name().equals(index))) {
             throw new IllegalArgumentException(table.id() + " has no index " + index);
         }
-        indexes.computeIfAbsent(table, t -> new LinkedHashMap<>()).computeIfAbsent(index, i -> new TreeSet<>())
+        indexes.computeIfAbsent(table, t -> new LinkedHashMap<>())
+                .computeIfAbsent(index, i -> new TreeSet<>())
                 .addAll(List.of(actions));
         return this;
+    }
+
+    /**
+     * The partition-key patterns ({@code dynamodb:LeadingKeys}, e.g. {@code CONN#*}) of the
+     * connections table this function may write; reads are not limited. Revocation rows
+     * ({@code REVOKED#*}) are written by the HTTP API's admin route only.
+     */
+    public DataAccess connectionRows(String... patterns) {
+        connectionRows.addAll(List.of(patterns));
+        return this;
+    }
+
+    public Set<String> connectionRows() {
+        return connectionRows;
     }
 
     /** {@code execute-api:ManageConnections} for these HTTP methods on {@code @connections/*}. */

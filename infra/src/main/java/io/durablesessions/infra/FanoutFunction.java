@@ -32,47 +32,65 @@ public final class FanoutFunction extends Construct {
      * is cut off and retried rather than holding its shard for long.
      */
     static final int MEMORY_MB = 1024;
+
     static final Duration TIMEOUT = Duration.seconds(60);
+
+    /** At most this many fan-out invocations at once. */
+    static final int RESERVED_CONCURRENCY = 50;
 
     private final JavaFunction function;
     private final Queue failures;
     private final EventSourceMapping mapping;
 
-    public FanoutFunction(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
-                          StackConfig config) {
+    public FanoutFunction(
+            Construct scope, String id, Code code, SessionTables tables, WebSocketApi api, StackConfig config) {
         super(scope, id);
         Map<String, String> env = JavaFunction.handlerEnvironment(tables, api, config);
-        var spec = new JavaFunction.Spec(HANDLER, "stream fan-out", MEMORY_MB, TIMEOUT, config.snapStart(), env,
-                Permissions.fanout());
-        this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);
+        var spec = new JavaFunction.Spec(
+                HANDLER, "stream fan-out", MEMORY_MB, TIMEOUT, config.snapStart(), env, Permissions.fanout());
+        // one batch per shard at a time (parallelization 1): this covers a busy table's shards with room
+        this.function = new JavaFunction(this, "Function", spec, code, tables, api, config)
+                .reserveConcurrency(RESERVED_CONCURRENCY);
 
         this.failures = Queue.Builder.create(this, "FailedBatches")
                 .encryption(QueueEncryption.SQS_MANAGED)
                 .enforceSsl(true)
                 .retentionPeriod(Duration.days(14))
                 .build();
-        NagSuppressions.addResourceSuppressions(failures, List.of(NagPackSuppression.builder().id("AwsSolutions-SQS3")
-                .reason("this queue is itself the dead-letter (on-failure) destination of the stream mapping; "
-                        + "an alarm fires on its first message")
-                .build()), true);
+        NagSuppressions.addResourceSuppressions(
+                failures,
+                List.of(NagPackSuppression.builder()
+                        .id("AwsSolutions-SQS3")
+                        .reason("this queue is itself the dead-letter (on-failure) destination of the stream mapping; "
+                                + "an alarm fires on its first message")
+                        .build()),
+                true);
 
         // Stream read, scoped to the events table's stream (what DynamoEventSource would grant, minus
         // its ListStreams on "*": AWS accepts the table's stream/* pattern for ListStreams)
         String streamArn = tables.events().getTableStreamArn();
-        function.role().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"))
-                .resources(List.of(streamArn))
-                .build());
-        function.role().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("dynamodb:ListStreams"))
-                .resources(List.of(tables.events().getTableArn() + "/stream/*"))
-                .build());
-        NagSuppressions.addResourceSuppressions(function.role(), List.of(NagPackSuppression.builder()
-                .id("AwsSolutions-IAM5")
-                .reason("dynamodb:ListStreams names no stream; AWS documents the table's stream/* pattern as its "
-                        + "narrowest resource, limited here to the events table")
-                .appliesTo(List.of(RegexAppliesTo.builder().regex("/^Resource::.*\\/stream\\/\\*$/").build()))
-                .build()), true);
+        function.role()
+                .addToPrincipalPolicy(PolicyStatement.Builder.create()
+                        .actions(List.of("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"))
+                        .resources(List.of(streamArn))
+                        .build());
+        function.role()
+                .addToPrincipalPolicy(PolicyStatement.Builder.create()
+                        .actions(List.of("dynamodb:ListStreams"))
+                        .resources(List.of(tables.events().getTableArn() + "/stream/*"))
+                        .build());
+        NagSuppressions.addResourceSuppressions(
+                function.role(),
+                List.of(NagPackSuppression.builder()
+                        .id("AwsSolutions-IAM5")
+                        .reason(
+                                "dynamodb:ListStreams names no stream; AWS documents the table's stream/* pattern as its "
+                                        + "narrowest resource, limited here to the events table")
+                        .appliesTo(List.of(RegexAppliesTo.builder()
+                                .regex("/^Resource::.*\\/stream\\/\\*$/")
+                                .build()))
+                        .build()),
+                true);
 
         this.mapping = EventSourceMapping.Builder.create(this, "StreamMapping")
                 .target(function.alias())

@@ -23,7 +23,8 @@ public final class FunctionsJar {
 
     public static Path locate() {
         String override = System.getProperty(OVERRIDE, System.getenv(OVERRIDE));
-        if (override != null && !override.isBlank()) return requireFile(Path.of(override).toAbsolutePath());
+        if (override != null && !override.isBlank())
+            return requireFile(Path.of(override).toAbsolutePath());
         String start = System.getProperty("ds.infra.basedir", System.getProperty("user.dir"));
         return locateFrom(Path.of(start));
     }
@@ -55,7 +56,8 @@ public final class FunctionsJar {
             Properties p = new Properties();
             p.load(in);
             String v = p.getProperty("functions.version");
-            if (v == null || v.contains("${")) throw new IllegalStateException("infra.properties was not filtered: " + v);
+            if (v == null || v.contains("${"))
+                throw new IllegalStateException("infra.properties was not filtered: " + v);
             return v;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -16,14 +16,22 @@ public final class InfraApp {
     public static void main(String[] args) {
         App app = new App();
         StackConfig config = StackConfig.fromContext(app.getNode());
-        new DurableSessionsStack(app, config.stackName(), StackProps.builder()
-                .env(Environment.builder()
-                        .account(System.getenv("CDK_DEFAULT_ACCOUNT"))
-                        .region(System.getenv("CDK_DEFAULT_REGION"))
-                        .build())
-                .description("Durable sessions: API Gateway WebSocket, Lambda, DynamoDB event log and Streams fan-out")
-                .build(), config, FunctionsJar.locate());
-        if (config.nag()) Aspects.of(app).add(AwsSolutionsChecks.Builder.create().verbose(true).build());
+        new DurableSessionsStack(
+                app,
+                config.stackName(),
+                StackProps.builder()
+                        .env(Environment.builder()
+                                .account(System.getenv("CDK_DEFAULT_ACCOUNT"))
+                                .region(System.getenv("CDK_DEFAULT_REGION"))
+                                .build())
+                        .description(
+                                "Durable sessions: API Gateway WebSocket, Lambda, DynamoDB event log and Streams fan-out")
+                        .build(),
+                config,
+                FunctionsJar.locate());
+        if (config.nag())
+            Aspects.of(app)
+                    .add(AwsSolutionsChecks.Builder.create().verbose(true).build());
         app.synth();
     }
 }

@@ -29,7 +29,7 @@ public final class RouteFunctions extends Construct {
     /** Single-item reads and one transaction (with bounded contention retries) take well under a second. */
     static final Duration TIMEOUT = Duration.seconds(10);
     /**
-     * Subscribe posts up to {@code Services.MAX_CATCH_UP_EVENTS} catch-up events before answering;
+     * Subscribe posts up to {@code Limits.MAX_CATCH_UP_EVENTS} catch-up events before answering;
      * its answer is useless after API Gateway's 29 s integration timeout, so it may run exactly that long.
      */
     static final Duration SUBSCRIBE_TIMEOUT = WebSocketApi.INTEGRATION_TIMEOUT;
@@ -37,31 +37,53 @@ public final class RouteFunctions extends Construct {
     private final Map<String, JavaFunction> byRoute = new LinkedHashMap<>();
     private final Map<String, WebSocketRoute> routes = new LinkedHashMap<>();
 
-    public RouteFunctions(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
-                          StackConfig config, IWebSocketRouteAuthorizer connectAuthorizerOrNull) {
+    public RouteFunctions(
+            Construct scope,
+            String id,
+            Code code,
+            SessionTables tables,
+            WebSocketApi api,
+            StackConfig config,
+            IWebSocketRouteAuthorizer connectAuthorizerOrNull) {
         super(scope, id);
         Map<String, String> env = JavaFunction.handlerEnvironment(tables, api, config);
         for (Routes.Route route : Routes.ALL) {
             boolean subscribe = route.handlerClass() == SubscribeHandler.class;
-            var spec = new JavaFunction.Spec(route.lambdaHandler(), "route " + route.key(), MEMORY_MB,
-                    subscribe ? SUBSCRIBE_TIMEOUT : TIMEOUT, config.snapStart(), env, Permissions.forRoute(route));
+            var spec = new JavaFunction.Spec(
+                    route.lambdaHandler(),
+                    "route " + route.key(),
+                    MEMORY_MB,
+                    subscribe ? SUBSCRIBE_TIMEOUT : TIMEOUT,
+                    config.snapStart(),
+                    env,
+                    Permissions.forRoute(route));
             JavaFunction fn = new JavaFunction(this, constructId(route.key()), spec, code, tables, api, config);
             boolean connect = route.key().equals("$connect");
             WebSocketRoute r = api.addRoute(route.key(), fn.alias(), connect ? connectAuthorizerOrNull : null);
             byRoute.put(route.key(), fn);
             routes.put(route.key(), r);
             if (!connect) {
-                NagSuppressions.addResourceSuppressions(r, List.of(NagPackSuppression.builder().id("AwsSolutions-APIG4")
-                        .reason("a WebSocket API authorizes once, at $connect; API Gateway accepts no authorizer on "
-                                + "other routes, whose frames arrive on the already authorized connection and are "
-                                + "checked against the identity recorded for it")
-                        .build()), true);
+                NagSuppressions.addResourceSuppressions(
+                        r,
+                        List.of(NagPackSuppression.builder()
+                                .id("AwsSolutions-APIG4")
+                                .reason(
+                                        "a WebSocket API authorizes once, at $connect; API Gateway accepts no authorizer on "
+                                                + "other routes, whose frames arrive on the already authorized connection and are "
+                                                + "checked against the identity recorded for it")
+                                .build()),
+                        true);
             } else if (connectAuthorizerOrNull == null) {
-                NagSuppressions.addResourceSuppressions(r, List.of(NagPackSuppression.builder().id("AwsSolutions-APIG4")
-                        .reason("the $connect authorizer was switched off for this deployment (-c authorizer=false); "
-                                + "$connect then finds no verified principal and refuses every connection, so "
-                                + "nothing is reachable unauthenticated")
-                        .build()), true);
+                NagSuppressions.addResourceSuppressions(
+                        r,
+                        List.of(NagPackSuppression.builder()
+                                .id("AwsSolutions-APIG4")
+                                .reason(
+                                        "the $connect authorizer was switched off for this deployment (-c authorizer=false); "
+                                                + "$connect then finds no verified principal and refuses every connection, so "
+                                                + "nothing is reachable unauthenticated")
+                                .build()),
+                        true);
             }
         }
     }

@@ -55,6 +55,7 @@ public final class SessionHttpApi extends Construct {
     static final Duration TIMEOUT = Duration.seconds(29);
     /** Per-stage default throttle: a ceiling against runaway callers, far below the account's 10,000 rps. */
     static final int THROTTLE_RATE = 1000;
+
     static final int THROTTLE_BURST = 2000;
 
     private final JavaFunction function;
@@ -62,64 +63,117 @@ public final class SessionHttpApi extends Construct {
     private final HttpApi jwtApi;
     private final HttpApi iamApi;
 
-    public SessionHttpApi(Construct scope, String id, Code code, SessionTables tables, WebSocketApi webSocket,
-                          StackConfig config) {
+    public SessionHttpApi(
+            Construct scope, String id, Code code, SessionTables tables, WebSocketApi webSocket, StackConfig config) {
         super(scope, id);
-        Map<String, String> env = JavaFunction.handlerEnvironment(tables, webSocket, config); // + session_deleted frames
+        Map<String, String> env =
+                JavaFunction.handlerEnvironment(tables, webSocket, config); // + session_deleted frames
         if (config.authorizer()) env.putAll(config.jwt().environment());
         if (config.iamHttpApi()) env.put(IamPrincipals.ENV, config.iamPrincipals());
-        this.function = new JavaFunction(this, "Function", new JavaFunction.Spec(HANDLER, "HTTP API",
-                RouteFunctions.MEMORY_MB, TIMEOUT, config.snapStart(), env, Permissions.httpApi()),
-                code, tables, webSocket, config);
+        this.function = new JavaFunction(
+                this,
+                "Function",
+                new JavaFunction.Spec(
+                        HANDLER,
+                        "HTTP API",
+                        RouteFunctions.MEMORY_MB,
+                        TIMEOUT,
+                        config.snapStart(),
+                        env,
+                        Permissions.httpApi()),
+                code,
+                tables,
+                webSocket,
+                config);
 
         IHttpRouteAuthorizer jwt = null;
         if (config.authorizer()) {
             config.jwt().requireUsable();
-            this.authorizerFunction = new JavaFunction(this, "Authorizer", new JavaFunction.Spec(AUTHORIZER_HANDLER,
-                    "HTTP API authorizer", RouteFunctions.MEMORY_MB, Duration.seconds(10), config.snapStart(),
-                    config.jwt().environment(), Permissions.authorizer()), code, tables, webSocket, config);
-            jwt = new HttpLambdaAuthorizer("JwtAuthorizer", authorizerFunction.alias(), HttpLambdaAuthorizerProps.builder()
-                    .responseTypes(List.of(HttpLambdaResponseType.SIMPLE))
-                    .identitySource(List.of(IDENTITY_SOURCE))
-                    .resultsCacheTtl(AUTHORIZER_CACHE)
-                    .build());
+            this.authorizerFunction = new JavaFunction(
+                    this,
+                    "Authorizer",
+                    new JavaFunction.Spec(
+                            AUTHORIZER_HANDLER,
+                            "HTTP API authorizer",
+                            RouteFunctions.MEMORY_MB,
+                            Duration.seconds(10),
+                            config.snapStart(),
+                            config.jwt().environment(),
+                            Permissions.authorizer()),
+                    code,
+                    tables,
+                    webSocket,
+                    config);
+            jwt = new HttpLambdaAuthorizer(
+                    "JwtAuthorizer",
+                    authorizerFunction.alias(),
+                    HttpLambdaAuthorizerProps.builder()
+                            .responseTypes(List.of(HttpLambdaResponseType.SIMPLE))
+                            .identitySource(List.of(IDENTITY_SOURCE))
+                            .resultsCacheTtl(AUTHORIZER_CACHE)
+                            .build());
         } else {
             this.authorizerFunction = null;
         }
         this.jwtApi = api("Api", config.stackName() + "-http", "Durable sessions HTTP API v1, bearer JWT", jwt, config);
         if (jwt == null) {
-            NagSuppressions.addResourceSuppressions(jwtApi, List.of(NagPackSuppression.builder().id("AwsSolutions-APIG4")
-                    .reason("the authorizer was switched off for this deployment (-c authorizer=false); the function "
-                            + "then has no token key and refuses every request with 401, so nothing is reachable "
-                            + "unauthenticated")
-                    .build()), true);
+            NagSuppressions.addResourceSuppressions(
+                    jwtApi,
+                    List.of(NagPackSuppression.builder()
+                            .id("AwsSolutions-APIG4")
+                            .reason(
+                                    "the authorizer was switched off for this deployment (-c authorizer=false); the function "
+                                            + "then has no token key and refuses every request with 401, so nothing is reachable "
+                                            + "unauthenticated")
+                            .build()),
+                    true);
         }
         this.iamApi = config.iamHttpApi()
-                ? api("IamApi", config.stackName() + "-http-iam", "Durable sessions HTTP API v1, IAM (SigV4)",
-                        new HttpIamAuthorizer(), config)
+                ? api(
+                        "IamApi",
+                        config.stackName() + "-http-iam",
+                        "Durable sessions HTTP API v1, IAM (SigV4)",
+                        new HttpIamAuthorizer(),
+                        config)
                 : null;
     }
 
-    private HttpApi api(String id, String name, String description, IHttpRouteAuthorizer authorizer, StackConfig config) {
+    private HttpApi api(
+            String id, String name, String description, IHttpRouteAuthorizer authorizer, StackConfig config) {
         Construct scope = new Construct(this, id);
         HttpLambdaIntegration integration = new HttpLambdaIntegration("Integration", function.alias());
         // $default too: an unknown path or method reaches the function, which answers problem+json
         // (404 UNKNOWN_ACTION, 405 with Allow) instead of API Gateway's bare {"message":"Not Found"}
-        var builder = HttpApi.Builder.create(scope, "Api").apiName(name).description(description)
-                .createDefaultStage(false).defaultIntegration(integration);
+        var builder = HttpApi.Builder.create(scope, "Api")
+                .apiName(name)
+                .description(description)
+                .createDefaultStage(false)
+                .defaultIntegration(integration);
         if (authorizer != null) builder.defaultAuthorizer(authorizer);
         HttpApi api = builder.build();
-        var stage = HttpStage.Builder.create(scope, "Stage").httpApi(api).stageName("$default").autoDeploy(true)
-                .throttle(ThrottleSettings.builder().rateLimit(THROTTLE_RATE).burstLimit(THROTTLE_BURST).build());
-        var logs = AccessLogs.of(scope, api, config, "{\"requestId\":\"$context.requestId\","
-                + "\"routeKey\":\"$context.routeKey\",\"status\":\"$context.status\","
-                + "\"integrationError\":\"$context.integrationErrorMessage\","
-                + "\"authorizerError\":\"$context.authorizer.error\",\"caller\":\"$context.identity.userArn\","
-                + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
+        var stage = HttpStage.Builder.create(scope, "Stage")
+                .httpApi(api)
+                .stageName("$default")
+                .autoDeploy(true)
+                .throttle(ThrottleSettings.builder()
+                        .rateLimit(THROTTLE_RATE)
+                        .burstLimit(THROTTLE_BURST)
+                        .build());
+        var logs = AccessLogs.of(
+                scope,
+                api,
+                config,
+                "{\"requestId\":\"$context.requestId\","
+                        + "\"routeKey\":\"$context.routeKey\",\"status\":\"$context.status\","
+                        + "\"integrationError\":\"$context.integrationErrorMessage\","
+                        + "\"authorizerError\":\"$context.authorizer.error\",\"caller\":\"$context.identity.userArn\","
+                        + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
         if (logs != null) stage.accessLogSettings(logs);
         stage.build();
         for (HttpRoutes.Route r : HttpRoutes.ALL) {
-            var options = AddRoutesOptions.builder().path(r.path()).methods(List.of(HttpMethod.valueOf(r.method())))
+            var options = AddRoutesOptions.builder()
+                    .path(r.path())
+                    .methods(List.of(HttpMethod.valueOf(r.method())))
                     .integration(integration);
             if (authorizer != null) options.authorizer(authorizer);
             api.addRoutes(options.build());

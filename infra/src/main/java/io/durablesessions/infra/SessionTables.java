@@ -40,16 +40,19 @@ public final class SessionTables extends Construct {
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .encryption(TableEncryption.AWS_MANAGED)
                 .pointInTimeRecoverySpecification(PointInTimeRecoverySpecification.builder()
-                        .pointInTimeRecoveryEnabled(true).build())
+                        .pointInTimeRecoveryEnabled(true)
+                        .build())
                 .deletionProtection(durable)
                 .removalPolicy(durable ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
         layout.sortKey().ifPresent(k -> b.sortKey(attribute(k)));
         layout.ttlAttribute().ifPresent(b::timeToLiveAttribute);
         layout.stream().ifPresent(v -> b.stream(streamView(v)));
-        if (prefix != null && !prefix.isBlank()) b.tableName(TableNames.withPrefix(prefix).nameOf(layout));
+        if (prefix != null && !prefix.isBlank())
+            b.tableName(TableNames.withPrefix(prefix).nameOf(layout));
         Table table = b.build();
         for (TableLayout.Index index : layout.indexes()) {
-            var gsi = GlobalSecondaryIndexProps.builder().indexName(index.name())
+            var gsi = GlobalSecondaryIndexProps.builder()
+                    .indexName(index.name())
                     .partitionKey(attribute(index.partitionKey()))
                     // as the layout says: the due index is keys-only so per-append run updates cost no index write
                     .projectionType(ProjectionType.valueOf(index.projection().name()));
@@ -65,10 +68,14 @@ public final class SessionTables extends Construct {
     }
 
     static Attribute attribute(TableLayout.KeyAttr key) {
-        return Attribute.builder().name(key.name()).type(switch (key.type()) {
-            case S -> AttributeType.STRING;
-            case N -> AttributeType.NUMBER;
-        }).build();
+        return Attribute.builder()
+                .name(key.name())
+                .type(
+                        switch (key.type()) {
+                            case S -> AttributeType.STRING;
+                            case N -> AttributeType.NUMBER;
+                        })
+                .build();
     }
 
     static StreamViewType streamView(TableLayout.StreamView view) {

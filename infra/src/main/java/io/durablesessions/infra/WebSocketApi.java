@@ -1,15 +1,20 @@
 package io.durablesessions.infra;
 
 import io.durablesessions.functions.gateway.Routes;
+import java.util.Map;
+import java.util.TreeMap;
 import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.aws_apigatewayv2_integrations.WebSocketLambdaIntegration;
+import software.amazon.awscdk.aws_apigatewayv2_integrations.WebSocketLambdaIntegrationProps;
+import software.amazon.awscdk.services.apigatewayv2.CfnStage;
 import software.amazon.awscdk.services.apigatewayv2.IWebSocketRouteAuthorizer;
+import software.amazon.awscdk.services.apigatewayv2.ThrottleSettings;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketApiProps;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketRoute;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketRouteOptions;
 import software.amazon.awscdk.services.apigatewayv2.WebSocketStage;
 import software.amazon.awscdk.services.lambda.IFunction;
-import software.amazon.awscdk.aws_apigatewayv2_integrations.WebSocketLambdaIntegration;
-import software.amazon.awscdk.aws_apigatewayv2_integrations.WebSocketLambdaIntegrationProps;
 import software.constructs.Construct;
 
 /**
@@ -20,16 +25,28 @@ import software.constructs.Construct;
  */
 public final class WebSocketApi extends Construct {
     /** API Gateway's maximum integration timeout: a route's answer is lost after it. */
-    public static final software.amazon.awscdk.Duration INTEGRATION_TIMEOUT = software.amazon.awscdk.Duration.seconds(29);
+    public static final Duration INTEGRATION_TIMEOUT = Duration.seconds(29);
+    /** Stage-wide ceiling against runaway callers (requests per second, burst), far below the account's limit. */
+    static final int THROTTLE_RATE = 1000;
 
-    private final software.amazon.awscdk.services.apigatewayv2.WebSocketApi api;
+    static final int THROTTLE_BURST = 2000;
+    /**
+     * Tighter limits where one request costs much more than it carries: a subscribe can send a whole
+     * log (read amplification), a connect runs the authorizer.
+     */
+    static final Map<String, int[]> ROUTE_THROTTLES =
+            Map.of("subscribe", new int[] {200, 400}, "$connect", new int[] {200, 400});
+
+    private final software.amazon.awscdk.services.apigatewayv2.WebSocketApi api; // same simple name as this construct
     private final WebSocketStage stage;
     private final String stageName;
 
     public WebSocketApi(Construct scope, String id, StackConfig config) {
         super(scope, id);
         this.stageName = config.stageName();
-        this.api = new software.amazon.awscdk.services.apigatewayv2.WebSocketApi(this, "Api",
+        this.api = new software.amazon.awscdk.services.apigatewayv2.WebSocketApi(
+                this,
+                "Api",
                 WebSocketApiProps.builder()
                         .apiName(config.stackName() + "-ws")
                         .description("Durable sessions: WebSocket protocol v1 (docs/protocol.md)")
@@ -38,22 +55,38 @@ public final class WebSocketApi extends Construct {
         var stageBuilder = WebSocketStage.Builder.create(this, "Stage")
                 .webSocketApi(api)
                 .stageName(stageName)
-                .autoDeploy(true);
-        var accessLogs = AccessLogs.of(this, this, config, "{\"requestId\":\"$context.requestId\","
-                + "\"connectionId\":\"$context.connectionId\",\"eventType\":\"$context.eventType\","
-                + "\"routeKey\":\"$context.routeKey\",\"status\":\"$context.status\","
-                + "\"integrationError\":\"$context.integrationErrorMessage\","
-                + "\"authorizerError\":\"$context.authorizer.error\","
-                + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
+                .autoDeploy(true)
+                .throttle(ThrottleSettings.builder()
+                        .rateLimit(THROTTLE_RATE)
+                        .burstLimit(THROTTLE_BURST)
+                        .build());
+        var accessLogs = AccessLogs.of(
+                this,
+                this,
+                config,
+                "{\"requestId\":\"$context.requestId\","
+                        + "\"connectionId\":\"$context.connectionId\",\"eventType\":\"$context.eventType\","
+                        + "\"routeKey\":\"$context.routeKey\",\"status\":\"$context.status\","
+                        + "\"integrationError\":\"$context.integrationErrorMessage\","
+                        + "\"authorizerError\":\"$context.authorizer.error\","
+                        + "\"sourceIp\":\"$context.identity.sourceIp\",\"time\":\"$context.requestTimeEpoch\"}");
         if (accessLogs != null) stageBuilder.accessLogSettings(accessLogs);
         this.stage = stageBuilder.build();
+        Map<String, Object> routeSettings = new TreeMap<>();
+        ROUTE_THROTTLES.forEach((route, limits) -> routeSettings.put(
+                route, new TreeMap<>(Map.of("ThrottlingRateLimit", limits[0], "ThrottlingBurstLimit", limits[1]))));
+        ((CfnStage) stage.getNode().getDefaultChild()).addPropertyOverride("RouteSettings", routeSettings);
     }
 
     /** Adds a route whose integration invokes {@code target} (an alias) and returns its answer. */
     public WebSocketRoute addRoute(String routeKey, IFunction target, IWebSocketRouteAuthorizer authorizerOrNull) {
         var options = WebSocketRouteOptions.builder()
-                .integration(new WebSocketLambdaIntegration(integrationId(routeKey), target,
-                        WebSocketLambdaIntegrationProps.builder().timeout(INTEGRATION_TIMEOUT).build()))
+                .integration(new WebSocketLambdaIntegration(
+                        integrationId(routeKey),
+                        target,
+                        WebSocketLambdaIntegrationProps.builder()
+                                .timeout(INTEGRATION_TIMEOUT)
+                                .build()))
                 .returnResponse(true);
         if (authorizerOrNull != null) options.authorizer(authorizerOrNull);
         return api.addRoute(routeKey, options.build());
@@ -87,8 +120,7 @@ public final class WebSocketApi extends Construct {
 
     /** arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/@connections/* */
     public String connectionsArn(String method) {
-        return "arn:" + Aws.PARTITION + ":execute-api:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":" + api.getApiId()
-                + "/" + stageName + "/" + method + "/@connections/*";
+        return "arn:" + Aws.PARTITION + ":execute-api:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":" + api.getApiId() + "/"
+                + stageName + "/" + method + "/@connections/*";
     }
-
 }

@@ -30,14 +30,30 @@ class NagTest {
 
     @Test
     void stackWithoutAuthorizerPassesToo() {
-        var r = Synth.synth(Synth.config().withAuthorizer(false), true);
-        assertThat(Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).isEmpty();
+        var r = Synth.synth(Synth.config().toBuilder().authorizer(false).build(), true);
+        assertThat(Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*")))
+                .isEmpty();
     }
 
     @Test
     void stackWithTheIamHttpApiPassesToo() {
-        var r = Synth.synth(Synth.config().withIamPrincipals(SessionHttpApiTest.IAM), true);
-        assertThat(Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).isEmpty();
+        var r = Synth.synth(
+                Synth.config().toBuilder().iamPrincipals(SessionHttpApiTest.IAM).build(), true);
+        assertThat(Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*")))
+                .isEmpty();
+    }
+
+    @Test
+    void stackWithTheCognitoUserPoolPassesToo() {
+        var r = Synth.synth(StackConfig.defaults().toBuilder().cognito(true).build(), true);
+        var errors = Annotations.fromStack(r.stack()).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"));
+        assertThat(errors).as("unsuppressed cdk-nag errors").isEmpty();
+        var pools = r.ofType("AWS::Cognito::UserPool").values();
+        assertThat(pools)
+                .singleElement()
+                .satisfies(p -> assertThat(suppressionsOf(p))
+                        .extracting(s -> s.get("id"))
+                        .containsExactlyInAnyOrder("AwsSolutions-COG2", "AwsSolutions-COG3"));
     }
 
     /** Control: the same check does report a violation, so an empty result above means something. */
@@ -46,9 +62,12 @@ class NagTest {
         var app = new software.amazon.awscdk.App();
         var stack = new software.amazon.awscdk.Stack(app, "Control");
         new software.amazon.awscdk.services.sqs.Queue(stack, "PlainQueue");
-        software.amazon.awscdk.Aspects.of(app).add(io.github.cdklabs.cdknag.AwsSolutionsChecks.Builder.create().build());
+        software.amazon.awscdk.Aspects.of(app)
+                .add(io.github.cdklabs.cdknag.AwsSolutionsChecks.Builder.create()
+                        .build());
         software.amazon.awscdk.assertions.Template.fromStack(stack);
-        assertThat(Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("AwsSolutions-SQS.*"))).isNotEmpty();
+        assertThat(Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("AwsSolutions-SQS.*")))
+                .isNotEmpty();
     }
 
     @SuppressWarnings("unchecked")

@@ -15,12 +15,14 @@ class SessionHttpApiTest {
             + "\"role\": \"agent\", \"grants\": [{\"prefix\": \"tenant-a:\", \"caps\": [\"read\", \"append\", \"agent\"]}]}}";
 
     static Map<String, Map<String, Object>> httpOnly(Synth.Result r, String type) {
-        return r.ofType(type).entrySet().stream().filter(e -> e.getKey().startsWith("Http"))
+        return r.ofType(type).entrySet().stream()
+                .filter(e -> e.getKey().startsWith("Http"))
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
     static List<String> routeKeys() {
-        var keys = new java.util.ArrayList<>(HttpRoutes.ALL.stream().map(HttpRoutes.Route::routeKey).toList());
+        var keys = new java.util.ArrayList<>(
+                HttpRoutes.ALL.stream().map(HttpRoutes.Route::routeKey).toList());
         keys.add("$default");
         return keys;
     }
@@ -50,8 +52,8 @@ class SessionHttpApiTest {
         assertThat(integrations).singleElement().satisfies(i -> {
             assertThat(i.get("IntegrationType")).isEqualTo("AWS_PROXY");
             assertThat(i.get("PayloadFormatVersion")).isEqualTo("2.0");
-            assertThat(String.valueOf(i.get("IntegrationUri"))).contains(DurableSessionsStackTest.aliasOfIn(r,
-                    SessionHttpApi.HANDLER));
+            assertThat(String.valueOf(i.get("IntegrationUri")))
+                    .contains(DurableSessionsStackTest.aliasOfIn(r, SessionHttpApi.HANDLER));
         });
 
         // the Lambda authorizer: simple responses, the Authorization header, verdicts cached 5 minutes
@@ -62,8 +64,8 @@ class SessionHttpApiTest {
             assertThat(a.get("EnableSimpleResponses")).isEqualTo(true);
             assertThat(a.get("IdentitySource")).isEqualTo(List.of(SessionHttpApi.IDENTITY_SOURCE));
             assertThat(a.get("AuthorizerResultTtlInSeconds")).isEqualTo(300);
-            assertThat(String.valueOf(a.get("AuthorizerUri"))).contains(DurableSessionsStackTest.aliasOfIn(r,
-                    SessionHttpApi.AUTHORIZER_HANDLER));
+            assertThat(String.valueOf(a.get("AuthorizerUri")))
+                    .contains(DurableSessionsStackTest.aliasOfIn(r, SessionHttpApi.AUTHORIZER_HANDLER));
         });
     }
 
@@ -77,7 +79,8 @@ class SessionHttpApiTest {
             assertThat(String.valueOf(s.get("DefaultRouteSettings")))
                     .contains("ThrottlingRateLimit=" + SessionHttpApi.THROTTLE_RATE)
                     .contains("ThrottlingBurstLimit=" + SessionHttpApi.THROTTLE_BURST);
-            assertThat(String.valueOf(s.get("AccessLogSettings"))).contains("$context.requestId")
+            assertThat(String.valueOf(s.get("AccessLogSettings")))
+                    .contains("$context.requestId")
                     .contains("$context.authorizer.error");
         });
     }
@@ -99,9 +102,12 @@ class SessionHttpApiTest {
     void theFunctionKnowsTheTokenSettingsTheTablesAndTheManagementApi() {
         var r = Synth.of(Synth.config());
         @SuppressWarnings("unchecked")
-        var env = (Map<String, Object>) ((Map<String, Object>) DurableSessionsStackTest.functionIn(r, SessionHttpApi.HANDLER)
-                .get("Environment")).get("Variables");
-        assertThat(env).containsEntry("JWT_ISSUER", Synth.TEST_JWT.issuer())
+        var env = (Map<String, Object>)
+                ((Map<String, Object>) DurableSessionsStackTest.functionIn(r, SessionHttpApi.HANDLER)
+                                .get("Environment"))
+                        .get("Variables");
+        assertThat(env)
+                .containsEntry("JWT_ISSUER", Synth.TEST_JWT.issuer())
                 .containsEntry("JWT_AUDIENCE", Synth.TEST_JWT.audience())
                 .containsEntry("JWT_JWKS_URL", Synth.TEST_JWT.jwksUrl())
                 .containsKeys("EVENTS_TABLE", "SESSIONS_TABLE", "CONNECTIONS_TABLE", "MANAGEMENT_ENDPOINT")
@@ -110,16 +116,19 @@ class SessionHttpApiTest {
 
     @Test
     void iamPrincipalsAddASecondApiUnderSigV4WithTheSameRoutes() {
-        var r = Synth.of(Synth.config().withIamPrincipals(IAM));
+        var r = Synth.of(Synth.config().toBuilder().iamPrincipals(IAM).build());
         var apis = httpOnly(r, "AWS::ApiGatewayV2::Api");
         assertThat(props(apis).stream().map(a -> a.get("Name")))
                 .containsExactlyInAnyOrder("DurableSessions-http", "DurableSessions-http-iam");
         var iamRoutes = props(httpOnly(r, "AWS::ApiGatewayV2::Route")).stream()
-                .filter(p -> "AWS_IAM".equals(p.get("AuthorizationType"))).toList();
+                .filter(p -> "AWS_IAM".equals(p.get("AuthorizationType")))
+                .toList();
         assertThat(iamRoutes.stream().map(p -> p.get("RouteKey"))).containsExactlyInAnyOrderElementsOf(routeKeys());
         @SuppressWarnings("unchecked")
-        var env = (Map<String, Object>) ((Map<String, Object>) DurableSessionsStackTest.functionIn(r, SessionHttpApi.HANDLER)
-                .get("Environment")).get("Variables");
+        var env = (Map<String, Object>)
+                ((Map<String, Object>) DurableSessionsStackTest.functionIn(r, SessionHttpApi.HANDLER)
+                                .get("Environment"))
+                        .get("Variables");
         assertThat(env).containsEntry("IAM_PRINCIPALS", IAM);
         @SuppressWarnings("unchecked")
         var outputs = (Map<String, Map<String, Object>>) r.json().get("Outputs");
@@ -128,27 +137,43 @@ class SessionHttpApiTest {
 
     @Test
     void aMalformedIamTableFailsTheSynthNamingTheProblem() {
-        assertThatThrownBy(() -> Synth.config().withIamPrincipals("{\"arn:aws:iam::123456789012:role/a\": {\"role\": \"agent\"}}"))
-                .hasMessageContaining("IAM_PRINCIPALS").hasMessageContaining("subject");
-        assertThatThrownBy(() -> Synth.config().withIamPrincipals("{\"not-an-arn\": {}}"))
+        assertThatThrownBy(() -> Synth.config().toBuilder()
+                        .iamPrincipals("{\"arn:aws:iam::123456789012:role/a\": {\"role\": \"agent\"}}")
+                        .build())
+                .hasMessageContaining("IAM_PRINCIPALS")
+                .hasMessageContaining("subject");
+        assertThatThrownBy(() -> Synth.config().toBuilder()
+                        .iamPrincipals("{\"not-an-arn\": {}}")
+                        .build())
                 .hasMessageContaining("not an IAM role or user ARN");
-        assertThatThrownBy(() -> Synth.config().withHttpApi(false).withIamPrincipals(IAM))
+        assertThatThrownBy(() -> Synth.config().toBuilder()
+                        .httpApi(false)
+                        .iamPrincipals(IAM)
+                        .build())
                 .hasMessageContaining("httpApi");
         StringBuilder many = new StringBuilder("{");
         for (int i = 0; i < 40; i++) {
             if (i > 0) many.append(',');
-            many.append("\"arn:aws:iam::123456789012:role/agent-").append(i).append("\": {\"subject\": \"agent-").append(i)
-                    .append("\", \"role\": \"agent\", \"grants\": [{\"prefix\": \"t").append(i).append(":\", \"caps\": [\"append\"]}]}");
+            many.append("\"arn:aws:iam::123456789012:role/agent-")
+                    .append(i)
+                    .append("\": {\"subject\": \"agent-")
+                    .append(i)
+                    .append("\", \"role\": \"agent\", \"grants\": [{\"prefix\": \"t")
+                    .append(i)
+                    .append(":\", \"caps\": [\"append\"]}]}");
         }
         String tooBig = many.append('}').toString();
-        assertThatThrownBy(() -> Synth.config().withIamPrincipals(tooBig)).hasMessageContaining("4 KB");
+        assertThatThrownBy(
+                        () -> Synth.config().toBuilder().iamPrincipals(tooBig).build())
+                .hasMessageContaining("4 KB");
     }
 
     @Test
     void withoutTheHttpApiNothingOfItIsDeployed() {
-        var r = Synth.of(Synth.config().withHttpApi(false));
+        var r = Synth.of(Synth.config().toBuilder().httpApi(false).build());
         assertThat(httpOnly(r, "AWS::ApiGatewayV2::Api")).isEmpty();
-        assertThat(r.ofType("AWS::Lambda::Function").values().stream().map(f -> Synth.Result.props(f).get("Handler")))
+        assertThat(r.ofType("AWS::Lambda::Function").values().stream()
+                        .map(f -> Synth.Result.props(f).get("Handler")))
                 .doesNotContain(SessionHttpApi.HANDLER, SessionHttpApi.AUTHORIZER_HANDLER);
         @SuppressWarnings("unchecked")
         var outputs = (Map<String, Map<String, Object>>) r.json().get("Outputs");
@@ -158,13 +183,15 @@ class SessionHttpApiTest {
     @Test
     void withTheAuthorizerOffTheRoutesHaveNoneAndTheFunctionNoTokenKey() {
         // the function then refuses every bearer token (see HttpApiHandler): nothing is open
-        var r = Synth.of(Synth.config().withAuthorizer(false));
+        var r = Synth.of(Synth.config().toBuilder().authorizer(false).build());
         assertThat(props(httpOnly(r, "AWS::ApiGatewayV2::Route")))
                 .allSatisfy(p -> assertThat(p.get("AuthorizationType")).isEqualTo("NONE"));
         assertThat(httpOnly(r, "AWS::ApiGatewayV2::Authorizer")).isEmpty();
         @SuppressWarnings("unchecked")
-        var env = (Map<String, Object>) ((Map<String, Object>) DurableSessionsStackTest.functionIn(r, SessionHttpApi.HANDLER)
-                .get("Environment")).get("Variables");
+        var env = (Map<String, Object>)
+                ((Map<String, Object>) DurableSessionsStackTest.functionIn(r, SessionHttpApi.HANDLER)
+                                .get("Environment"))
+                        .get("Variables");
         assertThat(env.keySet()).noneMatch(k -> k.startsWith("JWT_"));
     }
 }

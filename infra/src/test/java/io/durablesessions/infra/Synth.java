@@ -42,12 +42,15 @@ final class Synth {
      * Test token settings: a made-up issuer under the reserved {@code .test} domain. Synth never
      * fetches the JWKS URL (only the deployed authorizer does), so tests stay offline.
      */
-    static final StackConfig.Jwt TEST_JWT = new StackConfig.Jwt("https://issuer.example.test/", "durable-sessions-test",
-            "https://issuer.example.test/.well-known/jwks.json", "");
+    static final StackConfig.Jwt TEST_JWT = new StackConfig.Jwt(
+            "https://issuer.example.test/",
+            "durable-sessions-test",
+            "https://issuer.example.test/.well-known/jwks.json",
+            "");
 
     /** The defaults (authorizer on) plus {@link #TEST_JWT}: what a deployment with an issuer synthesizes. */
     static StackConfig config() {
-        return StackConfig.defaults().withJwt(TEST_JWT);
+        return StackConfig.defaults().toBuilder().jwt(TEST_JWT).build();
     }
 
     static Result of(StackConfig config) {
@@ -55,12 +58,23 @@ final class Synth {
     }
 
     static Result synth(StackConfig config, boolean nag) {
-        Path out = Path.of(System.getProperty("ds.infra.basedir", "."), "target", "cdk-test",
+        Path out = Path.of(
+                System.getProperty("ds.infra.basedir", "."),
+                "target",
+                "cdk-test",
                 Integer.toHexString(config.hashCode()) + (nag ? "-nag" : ""));
         App app = new App(AppProps.builder().outdir(out.toString()).build());
-        var stack = new DurableSessionsStack(app, config.stackName(), StackProps.builder()
-                .env(Environment.builder().account("123456789012").region("us-east-1").build()).build(),
-                config, FunctionsJar.locate());
+        var stack = new DurableSessionsStack(
+                app,
+                config.stackName(),
+                StackProps.builder()
+                        .env(Environment.builder()
+                                .account("123456789012")
+                                .region("us-east-1")
+                                .build())
+                        .build(),
+                config,
+                FunctionsJar.locate());
         if (nag) Aspects.of(app).add(AwsSolutionsChecks.Builder.create().build());
         Template template = Template.fromStack(stack);
         return new Result(stack, template, template.toJSON());

@@ -1,5 +1,6 @@
 package io.durablesessions.infra;
 
+import io.durablesessions.functions.auth.ConnectAuthorizer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +11,7 @@ import software.amazon.awscdk.services.lambda.Code;
 import software.constructs.Construct;
 
 /**
- * The {@code $connect} REQUEST authorizer, {@link io.durablesessions.functions.auth.ConnectAuthorizer}
+ * The {@code $connect} REQUEST authorizer, {@link ConnectAuthorizer}
  * (prop {@code authorizer}, on by default). It verifies the client's JWT (signature against the
  * configured JWKS URL or public key, {@code iss}, {@code aud}, expiry) and hands the verified
  * principal to {@code $connect} in the authorizer context; {@code $connect} refuses connections
@@ -22,29 +23,41 @@ import software.constructs.Construct;
  * (back ends, agents; the default) or the {@code Sec-WebSocket-Protocol} header (browsers, which
  * cannot set other headers on a WebSocket, offer {@code token.<jwt>} as a subprotocol).
  */
-public final class ConnectAuthorizer extends Construct {
-    public static final String HANDLER = io.durablesessions.functions.auth.ConnectAuthorizer.class.getName()
-            + "::handleRequest";
+public final class WebSocketAuthorizer extends Construct {
+    public static final String HANDLER = ConnectAuthorizer.class.getName() + "::handleRequest";
     public static final String QUERYSTRING_SOURCE = "route.request.querystring.token";
     public static final String PROTOCOL_SOURCE = "route.request.header.Sec-WebSocket-Protocol";
 
     private final JavaFunction function;
     private final WebSocketLambdaAuthorizer authorizer;
 
-    public ConnectAuthorizer(Construct scope, String id, Code code, SessionTables tables, WebSocketApi api,
-                             StackConfig config) {
+    public WebSocketAuthorizer(
+            Construct scope, String id, Code code, SessionTables tables, WebSocketApi api, StackConfig config) {
         super(scope, id);
         config.jwt().requireUsable();
         Map<String, String> env = new LinkedHashMap<>(config.jwt().environment());
+        // the function reads the token only where API Gateway was told to look for it
+        env.put(ConnectAuthorizer.ENV_IDENTITY, config.authorizerIdentity());
         // 1024 MB / SnapStart like the routes: it runs on every connect, in the handshake's latency;
         // 10 s covers a JWKS fetch on a cold container
-        var spec = new JavaFunction.Spec(HANDLER, "$connect authorizer", RouteFunctions.MEMORY_MB,
-                Duration.seconds(10), config.snapStart(), env, Permissions.authorizer());
+        var spec = new JavaFunction.Spec(
+                HANDLER,
+                "$connect authorizer",
+                RouteFunctions.MEMORY_MB,
+                Duration.seconds(10),
+                config.snapStart(),
+                env,
+                Permissions.authorizer());
         this.function = new JavaFunction(this, "Function", spec, code, tables, api, config);
         String source = config.authorizerIdentity().equals(StackConfig.IDENTITY_PROTOCOL)
-                ? PROTOCOL_SOURCE : QUERYSTRING_SOURCE;
-        this.authorizer = new WebSocketLambdaAuthorizer("ConnectAuthorizer", function.alias(),
-                WebSocketLambdaAuthorizerProps.builder().identitySource(List.of(source)).build());
+                ? PROTOCOL_SOURCE
+                : QUERYSTRING_SOURCE;
+        this.authorizer = new WebSocketLambdaAuthorizer(
+                "ConnectAuthorizer",
+                function.alias(),
+                WebSocketLambdaAuthorizerProps.builder()
+                        .identitySource(List.of(source))
+                        .build());
     }
 
     public WebSocketLambdaAuthorizer authorizer() {
