@@ -43,7 +43,8 @@ final class ApiError extends RuntimeException {
     String qualifiedType() {
         return switch (type) {
             case "ValidationException" -> "com.amazon.coral.validate#" + type;
-            case "UnknownOperationException", "SerializationException", "InternalFailure" -> "com.amazon.coral.service#" + type;
+            case "UnknownOperationException", "SerializationException", "InternalFailure" ->
+                "com.amazon.coral.service#" + type;
             default -> "com.amazonaws.dynamodb.v20120810#" + type;
         };
     }

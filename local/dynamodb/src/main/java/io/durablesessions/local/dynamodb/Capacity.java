@@ -2,7 +2,6 @@ package io.durablesessions.local.dynamodb;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -48,7 +47,8 @@ final class Capacity {
 
         void record(Stats stats) {
             for (String table : tables.keySet()) {
-                if (write) stats.addWrite(table, total(table)); else stats.addRead(table, total(table));
+                if (write) stats.addWrite(table, total(table));
+                else stats.addRead(table, total(table));
             }
         }
 
@@ -75,7 +75,8 @@ final class Capacity {
                 ArrayNode arr = response.putArray("ConsumedCapacity");
                 tables.keySet().forEach(t -> arr.add(describe(t, mode)));
             } else if (!tables.isEmpty()) {
-                response.set("ConsumedCapacity", describe(tables.keySet().iterator().next(), mode));
+                response.set(
+                        "ConsumedCapacity", describe(tables.keySet().iterator().next(), mode));
             }
         }
     }

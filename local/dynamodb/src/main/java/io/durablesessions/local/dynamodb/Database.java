@@ -3,11 +3,39 @@ package io.durablesessions.local.dynamodb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.durablesessions.local.dynamodb.Expr.*;
+import io.durablesessions.local.dynamodb.Expr.And;
+import io.durablesessions.local.dynamodb.Expr.Between;
+import io.durablesessions.local.dynamodb.Expr.Compare;
+import io.durablesessions.local.dynamodb.Expr.Cond;
+import io.durablesessions.local.dynamodb.Expr.Function;
+import io.durablesessions.local.dynamodb.Expr.In;
+import io.durablesessions.local.dynamodb.Expr.Not;
+import io.durablesessions.local.dynamodb.Expr.Operand;
+import io.durablesessions.local.dynamodb.Expr.Or;
+import io.durablesessions.local.dynamodb.Expr.Parsed;
+import io.durablesessions.local.dynamodb.Expr.Path;
+import io.durablesessions.local.dynamodb.Expr.PathOperand;
+import io.durablesessions.local.dynamodb.Expr.Size;
+import io.durablesessions.local.dynamodb.Expr.Update;
+import io.durablesessions.local.dynamodb.Expr.ValueRef;
 import io.durablesessions.local.dynamodb.Values.Key;
 import io.durablesessions.local.dynamodb.Values.KeyPart;
-
-import java.util.*;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The DynamoDB_20120810 operations over in-memory tables. Every public method is called with the
@@ -19,16 +47,65 @@ final class Database {
 
     private final Options options;
     private final Stats stats;
+    private final Faults faults;
     final Streams streams;
     private final Map<String, Table> tables = new TreeMap<>();
     private final Map<String, TokenUse> transactionTokens = new HashMap<>();
+    /** Items a recent transaction still holds (see {@link Faults#transactionConflicts}), until System.nanoTime(). */
+    private final Map<Target, Long> heldUntil = new HashMap<>();
 
     private record TokenUse(String requestFingerprint, ObjectNode response, long atMillis) {}
 
-    Database(Options options, Stats stats) {
+    /** One item of one table. */
+    private record Target(String table, Key key) {}
+
+    /** Where changes are recorded when the server has a data directory; null while replaying or in memory only. */
+    private Journal journal;
+
+    Database(Options options, Stats stats, Faults faults) {
         this.options = options;
         this.stats = stats;
+        this.faults = faults;
         this.streams = new Streams(options, stats);
+    }
+
+    // ================================================================ durability (see Journal)
+
+    void journal(Journal journal) {
+        this.journal = journal;
+    }
+
+    Collection<Table> tables() {
+        return tables.values();
+    }
+
+    /** A table change replayed from the journal, through the same code as the request. */
+    void control(String operation, JsonNode req) {
+        switch (operation) {
+            case "CreateTable" -> createTable(req);
+            case "UpdateTable" -> updateTable(req);
+            case "DeleteTable" -> deleteTable(req);
+            case "UpdateTimeToLive" -> updateTimeToLive(req);
+            default -> throw ApiError.validation("not a table change: " + operation);
+        }
+    }
+
+    /** An item as it was after a journaled change (no condition, no stream record, no metering). */
+    void replayPut(String tableName, ObjectNode item) {
+        Table t = table(tableName);
+        t.write(t.get(t.keyOf(item)), item, null, 0);
+    }
+
+    void replayDelete(String tableName, ObjectNode key) {
+        Table t = table(tableName);
+        ObjectNode old = t.get(t.keyOf(key));
+        if (old != null) t.write(old, null, null, 0);
+    }
+
+    private void journalChange(Table t, ObjectNode old, ObjectNode next) {
+        if (journal == null) return;
+        if (next != null) journal.put(t.name, next);
+        else journal.delete(t.name, t.keyAttributes(old));
     }
 
     // ================================================================ control plane
@@ -36,14 +113,18 @@ final class Database {
     ObjectNode createTable(JsonNode req) {
         String name = Json.required(req, "TableName");
         if (!name.matches("[a-zA-Z0-9_.-]{3,255}")) {
-            throw ApiError.validation("1 validation error detected: Value '" + name + "' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255");
+            throw ApiError.validation(
+                    "1 validation error detected: Value '" + name
+                            + "' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255");
         }
         if (tables.containsKey(name)) throw new ApiError("ResourceInUseException", "Table already exists: " + name);
-        if (req.has("LocalSecondaryIndexes")) throw ApiError.validation("LocalSecondaryIndexes are not supported by LocalDynamoDb");
+        if (req.has("LocalSecondaryIndexes"))
+            throw ApiError.validation("LocalSecondaryIndexes are not supported by LocalDynamoDb");
         Map<String, String> types = new LinkedHashMap<>();
         for (JsonNode d : req.path("AttributeDefinitions")) {
             String t = d.path("AttributeType").asText();
-            if (!List.of("S", "N", "B").contains(t)) throw ApiError.validation("Member must satisfy enum value set: [B, N, S]");
+            if (!List.of("S", "N", "B").contains(t))
+                throw ApiError.validation("Member must satisfy enum value set: [B, N, S]");
             types.put(d.path("AttributeName").asText(), t);
         }
         Table.Schema schema = schema(req.get("KeySchema"), types);
@@ -52,16 +133,20 @@ final class Database {
         Table t = new Table(name, arnPrefix() + "table/" + name, schema, types, billing);
         for (JsonNode g : req.path("GlobalSecondaryIndexes")) {
             Table.Index idx = index(g, types);
-            if (t.indexes.stream().anyMatch(i -> i.name.equals(idx.name))) throw ApiError.validation("One or more parameter values were invalid: Duplicate index name: " + idx.name);
+            if (t.indexes.stream().anyMatch(i -> i.name.equals(idx.name)))
+                throw ApiError.validation(
+                        "One or more parameter values were invalid: Duplicate index name: " + idx.name);
             used.addAll(idx.schema.names());
             t.indexes.add(idx);
         }
         if (!used.equals(types.keySet())) {
-            throw ApiError.validation("One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: "
-                    + types.keySet() + ", keys used: " + used);
+            throw ApiError.validation(
+                    "One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: "
+                            + types.keySet() + ", keys used: " + used);
         }
         JsonNode spec = req.get("StreamSpecification");
-        if (spec != null && spec.path("StreamEnabled").asBoolean()) t.stream = streams.create(t, spec.path("StreamViewType").asText());
+        if (spec != null && spec.path("StreamEnabled").asBoolean())
+            t.stream = streams.create(t, spec.path("StreamViewType").asText());
         tables.put(name, t);
         ObjectNode out = Json.object();
         out.set("TableDescription", t.describe("ACTIVE", arnPrefix()));
@@ -71,20 +156,32 @@ final class Database {
     private static Table.Schema schema(JsonNode keySchema, Map<String, String> types) {
         String hash = null, range = null;
         if (keySchema == null || !keySchema.isArray() || keySchema.isEmpty() || keySchema.size() > 2) {
-            throw ApiError.validation("1 validation error detected: Value at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2");
+            throw ApiError.validation(
+                    "1 validation error detected: Value at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2");
         }
         for (JsonNode k : keySchema) {
             String n = k.path("AttributeName").asText();
             if (!types.containsKey(n)) {
-                throw ApiError.validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [" + n + "], AttributeDefinitions: " + types.keySet());
+                throw ApiError.validation(
+                        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: ["
+                                + n + "], AttributeDefinitions: " + types.keySet());
             }
             switch (k.path("KeyType").asText()) {
-                case "HASH" -> { if (hash != null) throw ApiError.validation("Invalid KeySchema: Some index key attribute have no definition"); hash = n; }
-                case "RANGE" -> { if (range != null) throw ApiError.validation("Invalid KeySchema: Some index key attribute have no definition"); range = n; }
+                case "HASH" -> {
+                    if (hash != null)
+                        throw ApiError.validation("Invalid KeySchema: Some index key attribute have no definition");
+                    hash = n;
+                }
+                case "RANGE" -> {
+                    if (range != null)
+                        throw ApiError.validation("Invalid KeySchema: Some index key attribute have no definition");
+                    range = n;
+                }
                 default -> throw ApiError.validation("Invalid KeyType in KeySchema");
             }
         }
-        if (hash == null) throw ApiError.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+        if (hash == null)
+            throw ApiError.validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
         return new Table.Schema(hash, range);
     }
 
@@ -94,7 +191,8 @@ final class Database {
         JsonNode p = g.path("Projection");
         String type = p.path("ProjectionType").asText("ALL");
         if (type.isEmpty()) type = "ALL";
-        if (!List.of("ALL", "KEYS_ONLY", "INCLUDE").contains(type)) throw ApiError.validation("Unknown ProjectionType: " + type);
+        if (!List.of("ALL", "KEYS_ONLY", "INCLUDE").contains(type))
+            throw ApiError.validation("Unknown ProjectionType: " + type);
         Set<String> nonKey = new LinkedHashSet<>();
         p.path("NonKeyAttributes").forEach(n -> nonKey.add(n.asText()));
         return new Table.Index(name, s, type, nonKey);
@@ -157,7 +255,8 @@ final class Database {
         JsonNode spec = req.get("StreamSpecification");
         if (spec != null) {
             boolean enable = spec.path("StreamEnabled").asBoolean();
-            if (enable && t.stream != null) throw ApiError.validation("Table already has an enabled stream: " + t.stream.arn);
+            if (enable && t.stream != null)
+                throw ApiError.validation("Table already has an enabled stream: " + t.stream.arn);
             if (!enable && t.stream == null) throw ApiError.validation("Table already has no enabled stream");
             if (enable) t.stream = streams.create(t, spec.path("StreamViewType").asText());
             else {
@@ -168,21 +267,28 @@ final class Database {
         for (JsonNode u : req.path("GlobalSecondaryIndexUpdates")) {
             if (u.has("Create")) {
                 Map<String, String> types = new LinkedHashMap<>(t.attributeTypes);
-                for (JsonNode d : req.path("AttributeDefinitions")) types.put(d.path("AttributeName").asText(), d.path("AttributeType").asText());
+                for (JsonNode d : req.path("AttributeDefinitions"))
+                    types.put(
+                            d.path("AttributeName").asText(),
+                            d.path("AttributeType").asText());
                 Table.Index idx = index(u.get("Create"), types);
-                if (t.indexes.stream().anyMatch(i -> i.name.equals(idx.name))) throw ApiError.validation("Attempting to create an index which already exists");
+                if (t.indexes.stream().anyMatch(i -> i.name.equals(idx.name)))
+                    throw ApiError.validation("Attempting to create an index which already exists");
                 t.attributeTypes.putAll(types);
                 t.indexes.add(idx);
-                for (ObjectNode item : t.items.values()) {   // backfill
+                for (ObjectNode item : t.items.values()) { // backfill
                     ObjectNode projected = t.projectForIndex(idx, item);
-                    if (projected != null && idx.schema.names().stream().allMatch(n -> Values.type(item.get(n)).equals(types.get(n)))) {
+                    if (projected != null
+                            && idx.schema.names().stream()
+                                    .allMatch(n -> Values.type(item.get(n)).equals(types.get(n)))) {
                         idx.entries.put(t.indexKey(idx, item), projected);
                         idx.sizeBytes += Values.itemSize(projected);
                     }
                 }
             } else if (u.has("Delete")) {
                 String n = u.get("Delete").path("IndexName").asText();
-                if (!t.indexes.removeIf(i -> i.name.equals(n))) throw ApiError.notFound("Requested resource not found: Index: " + n);
+                if (!t.indexes.removeIf(i -> i.name.equals(n)))
+                    throw ApiError.notFound("Requested resource not found: Index: " + n);
             }
         }
         ObjectNode out = Json.object();
@@ -193,7 +299,9 @@ final class Database {
     ObjectNode updateTimeToLive(JsonNode req) {
         Table t = table(req);
         JsonNode spec = req.get("TimeToLiveSpecification");
-        if (spec == null) throw ApiError.validation("1 validation error detected: Value null at 'timeToLiveSpecification' failed to satisfy constraint: Member must not be null");
+        if (spec == null)
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'timeToLiveSpecification' failed to satisfy constraint: Member must not be null");
         boolean enabled = spec.path("Enabled").asBoolean();
         String attr = Json.required(spec, "AttributeName");
         if (enabled && t.ttlAttribute != null) throw ApiError.validation("TimeToLive is already enabled");
@@ -218,7 +326,9 @@ final class Database {
     /** Rejects pre-expression ("legacy") parameters rather than silently ignoring them. */
     private static void rejectLegacy(JsonNode req, String... params) {
         for (String p : params) {
-            if (req.has(p)) throw ApiError.validation("Legacy parameter " + p + " is not supported by LocalDynamoDb; use expressions");
+            if (req.has(p))
+                throw ApiError.validation(
+                        "Legacy parameter " + p + " is not supported by LocalDynamoDb; use expressions");
         }
     }
 
@@ -236,24 +346,34 @@ final class Database {
             usedValues.addAll(p.values());
         }
         JsonNode namesNode = req.get("ExpressionAttributeNames"), valuesNode = req.get("ExpressionAttributeValues");
-        if (!any && namesNode != null && !namesNode.isEmpty()) throw ApiError.validation("ExpressionAttributeNames can only be specified when using expressions");
-        if (!any && valuesNode != null && !valuesNode.isEmpty()) throw ApiError.validation("ExpressionAttributeValues can only be specified when using expressions");
+        if (!any && namesNode != null && !namesNode.isEmpty())
+            throw ApiError.validation("ExpressionAttributeNames can only be specified when using expressions");
+        if (!any && valuesNode != null && !valuesNode.isEmpty())
+            throw ApiError.validation("ExpressionAttributeValues can only be specified when using expressions");
         Map<String, String> names = new HashMap<>();
         Json.forEachField(namesNode, (k, v) -> names.put(k, v.asText()));
         Map<String, JsonNode> values = new HashMap<>();
         Json.forEachField(valuesNode, (k, v) -> values.put(k, Values.valid(v)));
         for (String n : usedNames) {
-            if (!names.containsKey(n)) throw ApiError.validation("An expression attribute name used in the document path is not defined; attribute name: " + n);
+            if (!names.containsKey(n))
+                throw ApiError.validation(
+                        "An expression attribute name used in the document path is not defined; attribute name: " + n);
         }
         for (String v : usedValues) {
-            if (!values.containsKey(v)) throw ApiError.validation("An expression attribute value used in expression is not defined; attribute value: " + v);
+            if (!values.containsKey(v))
+                throw ApiError.validation(
+                        "An expression attribute value used in expression is not defined; attribute value: " + v);
         }
         Set<String> unusedNames = new TreeSet<>(names.keySet());
         unusedNames.removeAll(usedNames);
-        if (!unusedNames.isEmpty()) throw ApiError.validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {" + String.join(", ", unusedNames) + "}");
+        if (!unusedNames.isEmpty())
+            throw ApiError.validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {"
+                    + String.join(", ", unusedNames) + "}");
         Set<String> unusedValues = new TreeSet<>(values.keySet());
         unusedValues.removeAll(usedValues);
-        if (!unusedValues.isEmpty()) throw ApiError.validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {" + String.join(", ", unusedValues) + "}");
+        if (!unusedValues.isEmpty())
+            throw ApiError.validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {"
+                    + String.join(", ", unusedValues) + "}");
         return new Evaluator(names, values);
     }
 
@@ -287,18 +407,27 @@ final class Database {
     // ================================================================ single-item writes
 
     /** A prepared single-item write: what the item becomes, and whether its condition holds. */
-    private record Write(Table table, ObjectNode old, ObjectNode next, boolean conditionHolds, List<List<Object>> updatedPaths) {}
+    private record Write(
+            Table table,
+            Key key,
+            ObjectNode old,
+            ObjectNode next,
+            boolean conditionHolds,
+            List<List<Object>> updatedPaths) {}
 
     private Write preparePut(JsonNode req) {
         rejectLegacy(req, "Expected", "ConditionalOperator");
         Table t = table(req);
-        if (req.get("Item") == null) throw ApiError.validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
+        if (req.get("Item") == null)
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
         ObjectNode item = Values.validItem(req.get("Item"));
         t.validateItem(item);
         Parsed<Cond> cond = condition(req, "ConditionExpression");
         Evaluator ev = evaluator(req, cond);
-        ObjectNode old = t.get(t.keyOf(item));
-        return new Write(t, old, item, cond == null || ev.test(cond.ast(), old), null);
+        Key key = t.keyOf(item);
+        ObjectNode old = t.get(key);
+        return new Write(t, key, old, item, cond == null || ev.test(cond.ast(), old), null);
     }
 
     private Write prepareDelete(JsonNode req) {
@@ -308,7 +437,7 @@ final class Database {
         Parsed<Cond> cond = condition(req, "ConditionExpression");
         Evaluator ev = evaluator(req, cond);
         ObjectNode old = t.get(t.keyOf(key));
-        return new Write(t, old, null, cond == null || ev.test(cond.ast(), old), null);
+        return new Write(t, t.keyOf(key), old, null, cond == null || ev.test(cond.ast(), old), null);
     }
 
     private Write prepareUpdate(JsonNode req) {
@@ -321,10 +450,10 @@ final class Database {
         Evaluator ev = evaluator(req, cond, update);
         ObjectNode old = t.get(t.keyOf(key));
         boolean holds = cond == null || ev.test(cond.ast(), old);
-        if (!holds) return new Write(t, old, old, false, List.of());
+        if (!holds) return new Write(t, t.keyOf(key), old, old, false, List.of());
         ObjectNode next = update == null ? (old != null ? old : key) : ev.apply(update.ast(), old, key, t.keyNames());
         t.validateItem(next);
-        return new Write(t, old, next, true, update == null ? List.of() : ev.updatedPaths(update.ast()));
+        return new Write(t, t.keyOf(key), old, next, true, update == null ? List.of() : ev.updatedPaths(update.ast()));
     }
 
     private Write prepareConditionCheck(JsonNode req) {
@@ -334,12 +463,12 @@ final class Database {
         if (cond == null) throw ApiError.validation("ConditionExpression is required for ConditionCheck");
         Evaluator ev = evaluator(req, cond);
         ObjectNode old = t.get(t.keyOf(key));
-        return new Write(t, old, old, ev.test(cond.ast(), old), null);
+        return new Write(t, t.keyOf(key), old, old, ev.test(cond.ast(), old), null);
     }
 
     /** Stores the change, emits the stream record and meters it. */
     private void commit(Write w, Capacity.Meter meter, double multiplier) {
-        if (w.next == w.old) {   // condition checks and no-op writes still cost a write
+        if (w.next == w.old) { // condition checks and no-op writes still cost a write
             meter.table(w.table.name, Capacity.writeUnits(Values.itemSize(w.old)) * multiplier);
             return;
         }
@@ -348,6 +477,7 @@ final class Database {
             return;
         }
         w.table.write(w.old, w.next, meter, multiplier);
+        journalChange(w.table, w.old, w.next);
         streams.emit(w.table, w.old, w.next, false);
     }
 
@@ -369,6 +499,7 @@ final class Database {
     ObjectNode putItem(JsonNode req) {
         String rv = returnValues(req, "NONE", "ALL_OLD");
         Write w = preparePut(req);
+        rejectIfHeld(w);
         Capacity.Meter meter = new Capacity.Meter(true);
         if (!w.conditionHolds) failCondition(req, w, meter);
         commit(w, meter, 1);
@@ -378,6 +509,7 @@ final class Database {
     ObjectNode deleteItem(JsonNode req) {
         String rv = returnValues(req, "NONE", "ALL_OLD");
         Write w = prepareDelete(req);
+        rejectIfHeld(w);
         Capacity.Meter meter = new Capacity.Meter(true);
         if (!w.conditionHolds) failCondition(req, w, meter);
         commit(w, meter, 1);
@@ -387,6 +519,7 @@ final class Database {
     ObjectNode updateItem(JsonNode req) {
         String rv = returnValues(req, "NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW");
         Write w = prepareUpdate(req);
+        rejectIfHeld(w);
         Capacity.Meter meter = new Capacity.Meter(true);
         if (!w.conditionHolds) failCondition(req, w, meter);
         commit(w, meter, 1);
@@ -398,6 +531,38 @@ final class Database {
         meter.table(w.table.name, Capacity.writeUnits(Values.itemSize(w.old)));
         meter.record(stats);
         throw ApiError.conditionFailed(returnOldOnFailure(req) && w.old != null ? w.old : null);
+    }
+
+    // ================================================================ transaction conflicts
+
+    /** DynamoDB refuses a single-item write to an item an in-flight transaction holds. */
+    private void rejectIfHeld(Write w) {
+        if (conflicts(w.table, w.key)) {
+            faults.countConflictException();
+            throw new ApiError("TransactionConflictException", "Transaction is ongoing for the item");
+        }
+    }
+
+    private boolean conflicts(Table t, Key key) {
+        if (heldUntil.isEmpty()) return false;
+        Long until = heldUntil.get(new Target(t.name, key));
+        return until != null && until - System.nanoTime() > 0 && faults.conflictOnHeldItem();
+    }
+
+    /** The items of a committed transaction stay held for a while, as if its commit were still in flight. */
+    private void hold(Collection<Target> targets) {
+        long hold = faults.conflictHoldNanos();
+        if (hold <= 0) {
+            heldUntil.clear();
+            return;
+        }
+        long now = System.nanoTime();
+        if (heldUntil.size() > 10_000) heldUntil.values().removeIf(until -> until - now <= 0);
+        for (Target t : targets) heldUntil.put(t, now + hold);
+    }
+
+    private static ObjectNode conflictReason() {
+        return Json.object().put("Code", "TransactionConflict").put("Message", "Transaction is ongoing for the item");
     }
 
     // ================================================================ reads
@@ -421,7 +586,9 @@ final class Database {
 
     ObjectNode batchGetItem(JsonNode req) {
         JsonNode requestItems = req.get("RequestItems");
-        if (requestItems == null || requestItems.isEmpty()) throw ApiError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
+        if (requestItems == null || requestItems.isEmpty())
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
         int total = 0;
         for (JsonNode tr : requestItems) total += tr.path("Keys").size();
         if (total > 100) throw ApiError.validation("Too many items requested for the BatchGetItem call");
@@ -439,7 +606,8 @@ final class Database {
             Set<Key> seen = new HashSet<>();
             for (JsonNode k : tr.path("Keys")) {
                 ObjectNode key = t.validKey(k);
-                if (!seen.add(t.keyOf(key))) throw ApiError.validation("Provided list of item keys contains duplicates");
+                if (!seen.add(t.keyOf(key)))
+                    throw ApiError.validation("Provided list of item keys contains duplicates");
                 ObjectNode item = t.get(t.keyOf(key));
                 meter.table(t.name, Capacity.readUnits(Values.itemSize(item), consistent));
                 if (item != null) items.add(project(ev, proj, item));
@@ -458,7 +626,9 @@ final class Database {
         Table.Index idx = indexName == null ? null : t.index(indexName);
         Table.Schema schema = idx == null ? t.schema : idx.schema;
         String kce = Json.text(req, "KeyConditionExpression");
-        if (kce == null) throw ApiError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+        if (kce == null)
+            throw ApiError.validation(
+                    "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
         Parsed<Cond> keyCond = ExpressionParser.condition("KeyConditionExpression", kce);
         Parsed<Cond> filter = condition(req, "FilterExpression");
         Parsed<List<Path>> proj = projection(req);
@@ -473,33 +643,48 @@ final class Database {
         Cond hashCond = null, rangeCond = null;
         for (Cond c : parts) {
             String attr = keyAttribute(c, ev);
-            if (attr.equals(schema.hash()) && c instanceof Compare cmp && cmp.op().equals("=") && hashCond == null) hashCond = c;
+            if (attr.equals(schema.hash())
+                    && c instanceof Compare cmp
+                    && cmp.op().equals("=")
+                    && hashCond == null) hashCond = c;
             else if (attr.equals(schema.range()) && rangeCond == null) rangeCond = c;
-            else if (!schema.names().contains(attr)) throw ApiError.validation("Query condition missed key schema element: " + schema.hash());
+            else if (!schema.names().contains(attr))
+                throw ApiError.validation("Query condition missed key schema element: " + schema.hash());
             else throw ApiError.validation("Query key condition not supported");
         }
         if (hashCond == null) throw ApiError.validation("Query condition missed key schema element: " + schema.hash());
-        JsonNode hashValue = ev.operand(((Compare) hashCond).right() instanceof ValueRef ? ((Compare) hashCond).right() : ((Compare) hashCond).left(), null);
+        JsonNode hashValue = ev.operand(
+                ((Compare) hashCond).right() instanceof ValueRef
+                        ? ((Compare) hashCond).right()
+                        : ((Compare) hashCond).left(),
+                null);
         checkKeyType(t, schema.hash(), hashValue);
         if (rangeCond != null) checkRangeCondition(t, schema.range(), rangeCond, ev);
         if (filter != null) {
             for (String k : conditionAttributes(filter.ast(), ev)) {
-                if (schema.names().contains(k)) throw ApiError.validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: " + k);
+                if (schema.names().contains(k))
+                    throw ApiError.validation(
+                            "Filter Expression can only contain non-primary key attributes: Primary key attribute: "
+                                    + k);
             }
         }
         boolean consistent = req.path("ConsistentRead").asBoolean(false);
-        if (consistent && idx != null) throw ApiError.validation("Consistent reads are not supported on global secondary indexes");
+        if (consistent && idx != null)
+            throw ApiError.validation("Consistent reads are not supported on global secondary indexes");
 
         NavigableMap<Key, ObjectNode> source = idx == null ? t.items : idx.entries;
         KeyPart hp = KeyPart.of(hashValue);
-        NavigableMap<Key, ObjectNode> partition = source.subMap(new Key(new KeyPart[]{hp, KeyPart.MIN}), true, new Key(new KeyPart[]{hp, KeyPart.MAX}), true);
-        if (schema.range() == null && idx == null) partition = source.subMap(new Key(new KeyPart[]{hp}), true, new Key(new KeyPart[]{hp}), true);
+        NavigableMap<Key, ObjectNode> partition = source.subMap(
+                new Key(new KeyPart[] {hp, KeyPart.MIN}), true, new Key(new KeyPart[] {hp, KeyPart.MAX}), true);
+        if (schema.range() == null && idx == null)
+            partition = source.subMap(new Key(new KeyPart[] {hp}), true, new Key(new KeyPart[] {hp}), true);
         boolean forward = req.path("ScanIndexForward").asBoolean(true);
         if (!forward) partition = partition.descendingMap();
         Key start = startKey(req, t, idx);
         if (start != null) partition = partition.tailMap(start, false);
         final Cond rc = rangeCond;
-        return page(req, t, idx, partition.values(), item -> rc == null || ev.test(rc, item), ev, filter, proj, consistent);
+        return page(
+                req, t, idx, partition.values(), item -> rc == null || ev.test(rc, item), ev, filter, proj, consistent);
     }
 
     ObjectNode scan(JsonNode req) {
@@ -511,30 +696,50 @@ final class Database {
         Parsed<List<Path>> proj = projection(req);
         Evaluator ev = evaluator(req, filter, proj);
         boolean consistent = req.path("ConsistentRead").asBoolean(false);
-        if (consistent && idx != null) throw ApiError.validation("Consistent reads are not supported on global secondary indexes");
+        if (consistent && idx != null)
+            throw ApiError.validation("Consistent reads are not supported on global secondary indexes");
         int totalSegments = req.path("TotalSegments").asInt(1);
         int segment = req.path("Segment").asInt(0);
-        if (totalSegments < 1 || segment < 0 || segment >= totalSegments) throw ApiError.validation("The Segment parameter must be less than the TotalSegments parameter");
+        if (totalSegments < 1 || segment < 0 || segment >= totalSegments)
+            throw ApiError.validation("The Segment parameter must be less than the TotalSegments parameter");
         NavigableMap<Key, ObjectNode> source = idx == null ? t.items : idx.entries;
         Key start = startKey(req, t, idx);
         if (start != null) source = source.tailMap(start, false);
         String hash = t.schema.hash();
-        return page(req, t, idx, source.values(),
-                item -> totalSegments == 1 || Math.floorMod(item.get(hash).toString().hashCode(), totalSegments) == segment,
-                ev, filter, proj, consistent);
+        return page(
+                req,
+                t,
+                idx,
+                source.values(),
+                item -> totalSegments == 1
+                        || Math.floorMod(item.get(hash).toString().hashCode(), totalSegments) == segment,
+                ev,
+                filter,
+                proj,
+                consistent);
     }
 
     /**
      * Shared Query/Scan paging: stops at Limit evaluated items or 1 MB read, and then returns the last
      * evaluated key, as DynamoDB does (even when no further items exist).
      */
-    private ObjectNode page(JsonNode req, Table t, Table.Index idx, Collection<ObjectNode> candidates,
-                            java.util.function.Predicate<ObjectNode> keyMatch, Evaluator ev, Parsed<Cond> filter,
-                            Parsed<List<Path>> proj, boolean consistent) {
+    private ObjectNode page(
+            JsonNode req,
+            Table t,
+            Table.Index idx,
+            Collection<ObjectNode> candidates,
+            Predicate<ObjectNode> keyMatch,
+            Evaluator ev,
+            Parsed<Cond> filter,
+            Parsed<List<Path>> proj,
+            boolean consistent) {
         int limit = req.has("Limit") ? req.get("Limit").asInt() : Integer.MAX_VALUE;
-        if (limit < 1) throw ApiError.validation("1 validation error detected: Value '" + limit + "' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
+        if (limit < 1)
+            throw ApiError.validation("1 validation error detected: Value '" + limit
+                    + "' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
         String select = Json.textOr(req, "Select", proj != null ? "SPECIFIC_ATTRIBUTES" : "ALL_ATTRIBUTES");
-        if (select.equals("COUNT") && proj != null) throw ApiError.validation("Cannot specify the ProjectionExpression when choosing to get only the Count");
+        if (select.equals("COUNT") && proj != null)
+            throw ApiError.validation("Cannot specify the ProjectionExpression when choosing to get only the Count");
         ObjectNode out = Json.object();
         ArrayNode items = Json.array();
         int scanned = 0;
@@ -562,7 +767,8 @@ final class Database {
         }
         Capacity.Meter meter = new Capacity.Meter(false);
         double units = Capacity.readUnits(bytes, consistent);
-        if (idx == null) meter.table(t.name, units); else meter.index(t.name, idx.name, units);
+        if (idx == null) meter.table(t.name, units);
+        else meter.index(t.name, idx.name, units);
         meter.record(stats);
         meter.render(out, Json.text(req, "ReturnConsumedCapacity"), false);
         return out;
@@ -573,13 +779,17 @@ final class Database {
         if (esk == null || esk.isNull()) return null;
         ObjectNode key = Values.validItem(esk);
         List<String> needed = new ArrayList<>(t.schema.names());
-        if (idx != null) idx.schema.names().stream().filter(n -> !needed.contains(n)).forEach(needed::add);
+        if (idx != null)
+            idx.schema.names().stream().filter(n -> !needed.contains(n)).forEach(needed::add);
         for (String n : needed) {
             if (key.get(n) == null || !Values.type(key.get(n)).equals(t.attributeTypes.get(n))) {
-                throw ApiError.validation("The provided starting key is invalid: The provided key element does not match the schema");
+                throw ApiError.validation(
+                        "The provided starting key is invalid: The provided key element does not match the schema");
             }
         }
-        if (key.size() != needed.size()) throw ApiError.validation("The provided starting key is invalid: The provided key element does not match the schema");
+        if (key.size() != needed.size())
+            throw ApiError.validation(
+                    "The provided starting key is invalid: The provided key element does not match the schema");
         return idx == null ? t.keyOf(key) : t.indexKey(idx, key);
     }
 
@@ -589,24 +799,29 @@ final class Database {
             case Compare cmp -> cmp.left() instanceof PathOperand ? cmp.left() : cmp.right();
             case Between b -> b.value();
             case Function f when f.name().equals("begins_with") -> f.args().get(0);
-            default -> throw ApiError.validation("Invalid operator used in KeyConditionExpression: " + c.getClass().getSimpleName().toUpperCase(Locale.ROOT));
+            default ->
+                throw ApiError.validation("Invalid operator used in KeyConditionExpression: "
+                        + c.getClass().getSimpleName().toUpperCase(Locale.ROOT));
         };
         if (!(subject instanceof PathOperand p) || p.path().elements().size() != 1) {
-            throw ApiError.validation("Invalid KeyConditionExpression: a key condition must compare a key attribute with a value");
+            throw ApiError.validation(
+                    "Invalid KeyConditionExpression: a key condition must compare a key attribute with a value");
         }
         return (String) ev.resolve(p.path()).get(0);
     }
 
     private static void checkKeyType(Table t, String attr, JsonNode v) {
         if (v == null || !Values.type(v).equals(t.attributeTypes.get(attr))) {
-            throw ApiError.validation("One or more parameter values were invalid: Condition parameter type does not match schema type");
+            throw ApiError.validation(
+                    "One or more parameter values were invalid: Condition parameter type does not match schema type");
         }
     }
 
     private static void checkRangeCondition(Table t, String attr, Cond c, Evaluator ev) {
         List<Operand> operands = switch (c) {
             case Compare cmp -> {
-                if (cmp.op().equals("<>")) throw ApiError.validation("Unsupported operator on KeyConditionExpression: operator: <>");
+                if (cmp.op().equals("<>"))
+                    throw ApiError.validation("Unsupported operator on KeyConditionExpression: operator: <>");
                 yield List.of(cmp.left() instanceof ValueRef ? cmp.left() : cmp.right());
             }
             case Between b -> List.of(b.low(), b.high());
@@ -619,17 +834,34 @@ final class Database {
     /** Top-level attribute names referenced by a condition (for the "filter on key" check). */
     private static Set<String> conditionAttributes(Cond c, Evaluator ev) {
         Set<String> out = new HashSet<>();
-        java.util.function.Consumer<Operand> add = o -> {
-            if (o instanceof PathOperand p) out.add((String) ev.resolve(p.path()).get(0));
+        Consumer<Operand> add = o -> {
+            if (o instanceof PathOperand p)
+                out.add((String) ev.resolve(p.path()).get(0));
             if (o instanceof Size s) out.add((String) ev.resolve(s.path()).get(0));
         };
         switch (c) {
-            case And a -> { out.addAll(conditionAttributes(a.left(), ev)); out.addAll(conditionAttributes(a.right(), ev)); }
-            case Or o -> { out.addAll(conditionAttributes(o.left(), ev)); out.addAll(conditionAttributes(o.right(), ev)); }
+            case And a -> {
+                out.addAll(conditionAttributes(a.left(), ev));
+                out.addAll(conditionAttributes(a.right(), ev));
+            }
+            case Or o -> {
+                out.addAll(conditionAttributes(o.left(), ev));
+                out.addAll(conditionAttributes(o.right(), ev));
+            }
             case Not n -> out.addAll(conditionAttributes(n.inner(), ev));
-            case Compare cmp -> { add.accept(cmp.left()); add.accept(cmp.right()); }
-            case Between b -> { add.accept(b.value()); add.accept(b.low()); add.accept(b.high()); }
-            case In in -> { add.accept(in.value()); in.candidates().forEach(add); }
+            case Compare cmp -> {
+                add.accept(cmp.left());
+                add.accept(cmp.right());
+            }
+            case Between b -> {
+                add.accept(b.value());
+                add.accept(b.low());
+                add.accept(b.high());
+            }
+            case In in -> {
+                add.accept(in.value());
+                in.candidates().forEach(add);
+            }
             case Function f -> f.args().forEach(add);
         }
         return out;
@@ -639,10 +871,14 @@ final class Database {
 
     ObjectNode batchWriteItem(JsonNode req) {
         JsonNode requestItems = req.get("RequestItems");
-        if (requestItems == null || requestItems.isEmpty()) throw ApiError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
+        if (requestItems == null || requestItems.isEmpty())
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
         int total = 0;
         for (JsonNode list : requestItems) total += list.size();
-        if (total > 25) throw ApiError.validation("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]");
+        if (total > 25)
+            throw ApiError.validation(
+                    "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]");
         // Validate everything first: a batch with an invalid request changes nothing.
         record BatchWrite(Table table, Key key, ObjectNode next) {}
         List<BatchWrite> writes = new ArrayList<>();
@@ -666,7 +902,7 @@ final class Database {
             }
         }
         Capacity.Meter meter = new Capacity.Meter(true);
-        for (BatchWrite w : writes) commit(new Write(w.table, w.table.get(w.key), w.next, true, null), meter, 1);
+        for (BatchWrite w : writes) commit(new Write(w.table, w.key, w.table.get(w.key), w.next, true, null), meter, 1);
         ObjectNode out = Json.object();
         out.putObject("UnprocessedItems");
         meter.record(stats);
@@ -676,9 +912,12 @@ final class Database {
 
     ObjectNode transactWriteItems(JsonNode req, String rawBody) {
         JsonNode items = req.get("TransactItems");
-        if (items == null || !items.isArray() || items.isEmpty()) throw ApiError.validation("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
+        if (items == null || !items.isArray() || items.isEmpty())
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
         if (items.size() > 100) {
-            throw ApiError.validation("1 validation error detected: Value '[...]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100");
+            throw ApiError.validation(
+                    "1 validation error detected: Value '[...]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100");
         }
         String token = Json.text(req, "ClientRequestToken");
         long now = System.currentTimeMillis();
@@ -687,33 +926,43 @@ final class Database {
             TokenUse used = transactionTokens.get(token);
             if (used != null) {
                 if (!used.requestFingerprint.equals(fingerprint(req))) {
-                    throw new ApiError("IdempotentParameterMismatchException", "Request has a different set of parameters than the original request with the same ClientRequestToken");
+                    throw new ApiError(
+                            "IdempotentParameterMismatchException",
+                            "Request has a different set of parameters than the original request with the same ClientRequestToken");
                 }
                 return used.response.deepCopy();
             }
         }
         // Phase 1: validate every item and check there is at most one operation per item.
-        record Op(String kind, JsonNode body) {}
+        record Op(String kind, JsonNode body, Target target) {}
         List<Op> ops = new ArrayList<>();
-        record Target(String table, Key key) {}
-        Set<Target> targets = new HashSet<>();
+        Set<Target> targets = new LinkedHashSet<>();
         for (JsonNode ti : items) {
-            if (ti.size() != 1) throw ApiError.validation("TransactItems can only contain one of Check, Put, Update or Delete");
+            if (ti.size() != 1)
+                throw ApiError.validation("TransactItems can only contain one of Check, Put, Update or Delete");
             String kind = ti.fieldNames().next();
             JsonNode body = ti.get(kind);
-            if (!List.of("Put", "Update", "Delete", "ConditionCheck").contains(kind)) throw ApiError.validation("Invalid transact item: " + kind);
+            if (!List.of("Put", "Update", "Delete", "ConditionCheck").contains(kind))
+                throw ApiError.validation("Invalid transact item: " + kind);
             Table t = table(body);
             ObjectNode key = kind.equals("Put") ? t.keyAttributes(validPutItem(t, body)) : t.validKey(body.get("Key"));
-            if (!targets.add(new Target(t.name, t.keyOf(key)))) {
+            Target target = new Target(t.name, t.keyOf(key));
+            if (!targets.add(target)) {
                 throw ApiError.validation("Transaction request cannot include multiple operations on one item");
             }
-            ops.add(new Op(kind, body));
+            ops.add(new Op(kind, body, target));
         }
         // Phase 2: evaluate all conditions against the current state; collect cancellation reasons.
         List<Write> writes = new ArrayList<>();
         ArrayNode reasons = Json.array();
-        boolean cancelled = false;
+        boolean cancelled = false, conflicted = false;
         for (Op op : ops) {
+            if (conflicts(table(op.target.table), op.target.key)) {
+                reasons.add(conflictReason());
+                writes.add(null);
+                cancelled = conflicted = true;
+                continue;
+            }
             ObjectNode reason = reasons.addObject();
             try {
                 Write w = switch (op.kind) {
@@ -739,15 +988,20 @@ final class Database {
         }
         Capacity.Meter meter = new Capacity.Meter(true);
         if (cancelled) {
+            if (conflicted) faults.countConflictCancellation();
             List<String> codes = new ArrayList<>();
             reasons.forEach(r -> codes.add(r.get("Code").asText()));
             ObjectNode extra = Json.object();
             extra.set("CancellationReasons", reasons);
-            throw new ApiError("TransactionCanceledException",
-                    "Transaction cancelled, please refer cancellation reasons for specific reasons " + codes.toString(), 400, extra);
+            throw new ApiError(
+                    "TransactionCanceledException",
+                    "Transaction cancelled, please refer cancellation reasons for specific reasons " + codes.toString(),
+                    400,
+                    extra);
         }
         // Phase 3: apply. Nothing can fail from here on, so the transaction is all-or-nothing.
         for (Write w : writes) commit(w, meter, 2);
+        hold(targets);
         ObjectNode out = Json.object();
         meter.record(stats);
         meter.render(out, Json.text(req, "ReturnConsumedCapacity"), true);
@@ -756,10 +1010,14 @@ final class Database {
     }
 
     private static ObjectNode validPutItem(Table t, JsonNode body) {
-        if (body.get("Item") == null) throw ApiError.validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
+        if (body.get("Item") == null)
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null");
         ObjectNode item = Values.validItem(body.get("Item"));
         for (String n : t.schema.names()) {
-            if (item.get(n) == null) throw ApiError.validation("One or more parameter values were invalid: Missing the key " + n + " in the item");
+            if (item.get(n) == null)
+                throw ApiError.validation(
+                        "One or more parameter values were invalid: Missing the key " + n + " in the item");
         }
         t.validKey(t.keyAttributes(item));
         return item;
@@ -768,9 +1026,14 @@ final class Database {
     /** Validation errors that depend on the stored item (reported as cancellation reasons, not as a request error). */
     private static boolean isDataDependent(ApiError e) {
         String m = e.getMessage();
-        return m.contains("incorrect data type") || m.contains("Item size has exceeded") || m.contains("does not exist in the item")
-                || m.contains("invalid for update") || m.contains("Type mismatch for Index Key") || m.startsWith("Number overflow")
-                || m.startsWith("Number underflow") || m.contains("38 significant digits");
+        return m.contains("incorrect data type")
+                || m.contains("Item size has exceeded")
+                || m.contains("does not exist in the item")
+                || m.contains("invalid for update")
+                || m.contains("Type mismatch for Index Key")
+                || m.startsWith("Number overflow")
+                || m.startsWith("Number underflow")
+                || m.contains("38 significant digits");
     }
 
     private static String fingerprint(JsonNode req) {
@@ -781,19 +1044,29 @@ final class Database {
 
     ObjectNode transactGetItems(JsonNode req) {
         JsonNode items = req.get("TransactItems");
-        if (items == null || !items.isArray() || items.isEmpty()) throw ApiError.validation("1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
-        if (items.size() > 100) throw ApiError.validation("1 validation error detected: Value '[...]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100");
+        if (items == null || !items.isArray() || items.isEmpty())
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: Member must not be null");
+        if (items.size() > 100)
+            throw ApiError.validation(
+                    "1 validation error detected: Value '[...]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100");
         ObjectNode out = Json.object();
         ArrayNode responses = out.putArray("Responses");
         Capacity.Meter meter = new Capacity.Meter(false);
         Set<String> targets = new HashSet<>();
         List<ObjectNode> results = new ArrayList<>();
+        ArrayNode reasons = Json.array();
+        boolean conflicted = false;
         for (JsonNode ti : items) {
             JsonNode get = ti.get("Get");
             if (get == null) throw ApiError.validation("TransactGetItems only supports Get");
             Table t = table(get);
             ObjectNode key = t.validKey(get.get("Key"));
-            if (!targets.add(t.name + "\u0000" + key)) throw ApiError.validation("Transaction request cannot include multiple operations on one item");
+            if (!targets.add(t.name + "\u0000" + key))
+                throw ApiError.validation("Transaction request cannot include multiple operations on one item");
+            boolean conflict = conflicts(t, t.keyOf(key));
+            reasons.add(conflict ? conflictReason() : Json.object().put("Code", "None"));
+            conflicted |= conflict;
             Parsed<List<Path>> proj = projection(get);
             Evaluator ev = evaluator(get, proj);
             ObjectNode item = t.get(t.keyOf(key));
@@ -801,6 +1074,18 @@ final class Database {
             ObjectNode r = Json.object();
             if (item != null) r.set("Item", project(ev, proj, item));
             results.add(r);
+        }
+        if (conflicted) {
+            faults.countConflictCancellation();
+            List<String> codes = new ArrayList<>();
+            reasons.forEach(r -> codes.add(r.get("Code").asText()));
+            ObjectNode extra = Json.object();
+            extra.set("CancellationReasons", reasons);
+            throw new ApiError(
+                    "TransactionCanceledException",
+                    "Transaction cancelled, please refer cancellation reasons for specific reasons " + codes,
+                    400,
+                    extra);
         }
         results.forEach(responses::add);
         meter.record(stats);
@@ -831,6 +1116,7 @@ final class Database {
             }
             for (ObjectNode item : expired) {
                 t.write(item, null, null, 0);
+                journalChange(t, item, null);
                 streams.emit(t, item, null, true);
                 deleted++;
             }

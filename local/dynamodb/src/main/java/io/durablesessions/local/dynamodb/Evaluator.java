@@ -3,11 +3,35 @@ package io.durablesessions.local.dynamodb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.durablesessions.local.dynamodb.Expr.*;
-
+import io.durablesessions.local.dynamodb.Expr.AddAction;
+import io.durablesessions.local.dynamodb.Expr.And;
+import io.durablesessions.local.dynamodb.Expr.Arith;
+import io.durablesessions.local.dynamodb.Expr.Between;
+import io.durablesessions.local.dynamodb.Expr.Compare;
+import io.durablesessions.local.dynamodb.Expr.Cond;
+import io.durablesessions.local.dynamodb.Expr.DeleteAction;
+import io.durablesessions.local.dynamodb.Expr.Function;
+import io.durablesessions.local.dynamodb.Expr.IfNotExists;
+import io.durablesessions.local.dynamodb.Expr.In;
+import io.durablesessions.local.dynamodb.Expr.Index;
+import io.durablesessions.local.dynamodb.Expr.ListAppend;
+import io.durablesessions.local.dynamodb.Expr.Name;
+import io.durablesessions.local.dynamodb.Expr.Not;
+import io.durablesessions.local.dynamodb.Expr.Operand;
+import io.durablesessions.local.dynamodb.Expr.Or;
+import io.durablesessions.local.dynamodb.Expr.Path;
+import io.durablesessions.local.dynamodb.Expr.PathElement;
+import io.durablesessions.local.dynamodb.Expr.PathOperand;
+import io.durablesessions.local.dynamodb.Expr.SetAction;
+import io.durablesessions.local.dynamodb.Expr.SetValue;
+import io.durablesessions.local.dynamodb.Expr.Size;
+import io.durablesessions.local.dynamodb.Expr.Update;
+import io.durablesessions.local.dynamodb.Expr.ValueRef;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +60,10 @@ final class Evaluator {
             if (e instanceof Name n) {
                 if (n.text().startsWith("#")) {
                     String real = names.get(n.text());
-                    if (real == null) throw ApiError.validation("An expression attribute name used in the document path is not defined; attribute name: " + n.text());
+                    if (real == null)
+                        throw ApiError.validation(
+                                "An expression attribute name used in the document path is not defined; attribute name: "
+                                        + n.text());
                     out.add(real);
                 } else {
                     out.add(n.text());
@@ -67,7 +94,9 @@ final class Evaluator {
 
     JsonNode value(String placeholder) {
         JsonNode v = values.get(placeholder);
-        if (v == null) throw ApiError.validation("An expression attribute value used in expression is not defined; attribute value: " + placeholder);
+        if (v == null)
+            throw ApiError.validation(
+                    "An expression attribute value used in expression is not defined; attribute value: " + placeholder);
         return v;
     }
 
@@ -80,7 +109,10 @@ final class Evaluator {
                 if (v == null) yield null;
                 String t = Values.type(v);
                 long n = switch (t) {
-                    case "S" -> v.get("S").asText().codePointCount(0, v.get("S").asText().length());
+                    case "S" ->
+                        v.get("S")
+                                .asText()
+                                .codePointCount(0, v.get("S").asText().length());
                     case "B" -> Values.bytes(v, "B").length;
                     case "SS", "NS", "BS", "L" -> v.get(t).size();
                     case "M" -> v.get("M").size();
@@ -103,8 +135,9 @@ final class Evaluator {
                 JsonNode v = operand(b.value(), item), lo = operand(b.low(), item), hi = operand(b.high(), item);
                 Integer lowHigh = Values.compare(lo, hi);
                 if (lowHigh != null && lowHigh > 0 && b.low() instanceof ValueRef && b.high() instanceof ValueRef) {
-                    throw ApiError.validation("Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: "
-                            + lo + ", upper bound operand: AttributeValue: " + hi);
+                    throw ApiError.validation(
+                            "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: "
+                                    + lo + ", upper bound operand: AttributeValue: " + hi);
                 }
                 Integer c1 = Values.compare(v, lo), c2 = Values.compare(v, hi);
                 yield c1 != null && c2 != null && c1 >= 0 && c2 <= 0;
@@ -148,7 +181,9 @@ final class Evaluator {
         if (operand instanceof ValueRef && v != null) {
             String t = Values.type(v);
             if (!t.equals("S") && !t.equals("N") && !t.equals("B")) {
-                throw ApiError.validation("Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: " + op + ", operand type: " + t);
+                throw ApiError.validation(
+                        "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: "
+                                + op + ", operand type: " + t);
             }
         }
     }
@@ -162,30 +197,47 @@ final class Evaluator {
                 return operand(args.get(0), item) == null;
             case "attribute_type": {
                 JsonNode t = operand(args.get(1), item);
-                if (t == null || !"S".equals(Values.type(t)) || !Set.of("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M").contains(t.get("S").asText())) {
-                    throw ApiError.validation("Invalid ConditionExpression: Invalid attribute type name found; type: " + (t == null ? null : t) + ", valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}");
+                if (t == null
+                        || !"S".equals(Values.type(t))
+                        || !Set.of("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
+                                .contains(t.get("S").asText())) {
+                    throw ApiError.validation("Invalid ConditionExpression: Invalid attribute type name found; type: "
+                            + (t == null ? null : t) + ", valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}");
                 }
                 JsonNode v = operand(args.get(0), item);
                 return v != null && Values.type(v).equals(t.get("S").asText());
             }
             case "begins_with": {
                 JsonNode v = operand(args.get(0), item), prefix = operand(args.get(1), item);
-                if (args.get(1) instanceof ValueRef && prefix != null && !Set.of("S", "B").contains(Values.type(prefix))) {
-                    throw ApiError.validation("Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: " + Values.type(prefix));
+                if (args.get(1) instanceof ValueRef
+                        && prefix != null
+                        && !Set.of("S", "B").contains(Values.type(prefix))) {
+                    throw ApiError.validation(
+                            "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: "
+                                    + Values.type(prefix));
                 }
                 if (v == null || prefix == null || !Values.type(v).equals(Values.type(prefix))) return false;
-                if (Values.type(v).equals("S")) return v.get("S").asText().startsWith(prefix.get("S").asText());
+                if (Values.type(v).equals("S"))
+                    return v.get("S").asText().startsWith(prefix.get("S").asText());
                 byte[] a = Values.bytes(v, "B"), b = Values.bytes(prefix, "B");
-                return a.length >= b.length && java.util.Arrays.equals(a, 0, b.length, b, 0, b.length);
+                return a.length >= b.length && Arrays.equals(a, 0, b.length, b, 0, b.length);
             }
             case "contains": {
                 JsonNode v = operand(args.get(0), item), needle = operand(args.get(1), item);
                 if (v == null || needle == null) return false;
                 String t = Values.type(v), nt = Values.type(needle);
                 return switch (t) {
-                    case "S" -> nt.equals("S") && v.get("S").asText().contains(needle.get("S").asText());
-                    case "SS", "NS", "BS" -> nt.equals(t.substring(0, 1)) && Values.setOf(v).contains(
-                            nt.equals("N") ? Values.normaliseNumber(needle.get("N").asText()) : needle.get(nt).asText());
+                    case "S" ->
+                        nt.equals("S")
+                                && v.get("S").asText().contains(needle.get("S").asText());
+                    case "SS", "NS", "BS" ->
+                        nt.equals(t.substring(0, 1))
+                                && Values.setOf(v)
+                                        .contains(
+                                                nt.equals("N")
+                                                        ? Values.normaliseNumber(
+                                                                needle.get("N").asText())
+                                                        : needle.get(nt).asText());
                     case "L" -> {
                         for (JsonNode el : v.get("L")) if (Values.equal(el, needle)) yield true;
                         yield false;
@@ -216,15 +268,18 @@ final class Evaluator {
         for (int i = 0; i < paths.size(); i++) {
             List<Object> a = paths.get(i);
             if (keyNames.contains((String) a.get(0))) {
-                throw ApiError.validation("One or more parameter values were invalid: Cannot update attribute " + a.get(0) + ". This attribute is part of the key");
+                throw ApiError.validation("One or more parameter values were invalid: Cannot update attribute "
+                        + a.get(0) + ". This attribute is part of the key");
             }
             for (int j = i + 1; j < paths.size(); j++) {
                 List<Object> b = paths.get(j);
                 int n = Math.min(a.size(), b.size());
                 if (a.subList(0, n).equals(b.subList(0, n))) {
-                    String kind = a.size() == b.size() ? "Two document paths overlap with each other; must remove or rewrite one of these paths"
+                    String kind = a.size() == b.size()
+                            ? "Two document paths overlap with each other; must remove or rewrite one of these paths"
                             : "Two document paths overlap with each other; must remove or rewrite one of these paths";
-                    throw ApiError.validation("Invalid UpdateExpression: " + kind + "; path one: " + a + ", path two: " + b);
+                    throw ApiError.validation(
+                            "Invalid UpdateExpression: " + kind + "; path one: " + a + ", path two: " + b);
                 }
             }
         }
@@ -239,7 +294,8 @@ final class Evaluator {
         // Remove list elements from the highest index down so earlier removals don't shift later ones.
         List<List<Object>> removes = new ArrayList<>();
         u.removes().forEach(p -> removes.add(resolve(p)));
-        removes.sort(Comparator.comparing((List<Object> p) -> p.get(p.size() - 1) instanceof Integer i ? i : -1).reversed());
+        removes.sort(Comparator.comparing((List<Object> p) -> p.get(p.size() - 1) instanceof Integer i ? i : -1)
+                .reversed());
         for (List<Object> p : removes) remove(next, p);
 
         for (AddAction a : u.adds()) {
@@ -247,7 +303,9 @@ final class Evaluator {
             JsonNode v = value(a.value().name());
             String vt = Values.type(v);
             if (!vt.equals("N") && !Values.isSet(vt)) {
-                throw ApiError.validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: " + typeName(vt));
+                throw ApiError.validation(
+                        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: "
+                                + typeName(vt));
             }
             JsonNode current = get(next, p);
             if (current == null) {
@@ -267,27 +325,41 @@ final class Evaluator {
             JsonNode v = value(d.value().name());
             String vt = Values.type(v);
             if (!Values.isSet(vt)) {
-                throw ApiError.validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: " + typeName(vt));
+                throw ApiError.validation(
+                        "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: "
+                                + typeName(vt));
             }
             JsonNode current = get(next, p);
             if (current == null) continue;
-            if (!Values.type(current).equals(vt)) throw ApiError.validation("An operand in the update expression has an incorrect data type");
+            if (!Values.type(current).equals(vt))
+                throw ApiError.validation("An operand in the update expression has an incorrect data type");
             Set<String> rest = Values.setOf(current);
             rest.removeAll(Values.setOf(v));
-            if (rest.isEmpty()) remove(next, p); else put(next, p, Values.setFrom(vt, rest));
+            if (rest.isEmpty()) remove(next, p);
+            else put(next, p, Values.setFrom(vt, rest));
         }
         return next;
     }
 
     private static String typeName(String t) {
-        return switch (t) { case "S" -> "STRING"; case "B" -> "BINARY"; case "BOOL" -> "BOOLEAN"; case "L" -> "LIST"; case "M" -> "MAP"; case "NULL" -> "NULL"; default -> t; };
+        return switch (t) {
+            case "S" -> "STRING";
+            case "B" -> "BINARY";
+            case "BOOL" -> "BOOLEAN";
+            case "L" -> "LIST";
+            case "M" -> "MAP";
+            case "NULL" -> "NULL";
+            default -> t;
+        };
     }
 
     private JsonNode setValue(SetValue sv, ObjectNode item) {
         return switch (sv) {
             case Operand op -> {
                 JsonNode v = operand(op, item);
-                if (v == null) throw ApiError.validation("The provided expression refers to an attribute that does not exist in the item");
+                if (v == null)
+                    throw ApiError.validation(
+                            "The provided expression refers to an attribute that does not exist in the item");
                 yield v;
             }
             case IfNotExists ine -> {
@@ -297,8 +369,9 @@ final class Evaluator {
             case ListAppend la -> {
                 JsonNode a = setValue(la.first(), item), b = setValue(la.second(), item);
                 if (!"L".equals(Values.type(a)) || !"L".equals(Values.type(b))) {
-                    throw ApiError.validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: "
-                            + typeName(!"L".equals(Values.type(a)) ? Values.type(a) : Values.type(b)));
+                    throw ApiError.validation(
+                            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: "
+                                    + typeName(!"L".equals(Values.type(a)) ? Values.type(a) : Values.type(b)));
                 }
                 ObjectNode out = Json.object();
                 ArrayNode list = out.putArray("L");
@@ -311,7 +384,9 @@ final class Evaluator {
                 if (!"N".equals(Values.type(a)) || !"N".equals(Values.type(b))) {
                     throw ApiError.validation("An operand in the update expression has an incorrect data type");
                 }
-                BigDecimal r = ar.op() == '+' ? Values.number(a).add(Values.number(b)) : Values.number(a).subtract(Values.number(b));
+                BigDecimal r = ar.op() == '+'
+                        ? Values.number(a).add(Values.number(b))
+                        : Values.number(a).subtract(Values.number(b));
                 yield Values.n(Values.checkNumber(r));
             }
         };
@@ -327,7 +402,8 @@ final class Evaluator {
         if (parent != null && last instanceof String key && parent.get("M") instanceof ObjectNode m) {
             m.set(key, value);
         } else if (parent != null && last instanceof Integer idx && parent.get("L") instanceof ArrayNode l) {
-            if (idx >= l.size()) l.add(value); else l.set(idx, value);
+            if (idx >= l.size()) l.add(value);
+            else l.set(idx, value);
         } else {
             throw ApiError.validation("The document path provided in the update expression is invalid for update");
         }
@@ -355,8 +431,9 @@ final class Evaluator {
     static ObjectNode project(JsonNode item, List<List<Object>> paths) {
         if (item == null) return null;
         ObjectNode out = Json.object();
-        Map<String, List<List<Object>>> byName = new java.util.LinkedHashMap<>();
-        for (List<Object> p : paths) byName.computeIfAbsent((String) p.get(0), k -> new ArrayList<>()).add(p.subList(1, p.size()));
+        Map<String, List<List<Object>>> byName = new LinkedHashMap<>();
+        for (List<Object> p : paths)
+            byName.computeIfAbsent((String) p.get(0), k -> new ArrayList<>()).add(p.subList(1, p.size()));
         byName.forEach((name, rests) -> {
             JsonNode v = projectValue(item.get(name), rests);
             if (v != null) out.set(name, v);
@@ -376,7 +453,9 @@ final class Evaluator {
         }
         if (v.get("L") != null && rests.stream().allMatch(r -> r.get(0) instanceof Integer)) {
             TreeMap<Integer, List<List<Object>>> byIndex = new TreeMap<>();
-            for (List<Object> r : rests) byIndex.computeIfAbsent((Integer) r.get(0), k -> new ArrayList<>()).add(r.subList(1, r.size()));
+            for (List<Object> r : rests)
+                byIndex.computeIfAbsent((Integer) r.get(0), k -> new ArrayList<>())
+                        .add(r.subList(1, r.size()));
             ObjectNode out = Json.object();
             ArrayNode l = out.putArray("L");
             byIndex.forEach((idx, rs) -> {

@@ -1,7 +1,30 @@
 package io.durablesessions.local.dynamodb;
 
-import io.durablesessions.local.dynamodb.Expr.*;
-
+import io.durablesessions.local.dynamodb.Expr.AddAction;
+import io.durablesessions.local.dynamodb.Expr.And;
+import io.durablesessions.local.dynamodb.Expr.Arith;
+import io.durablesessions.local.dynamodb.Expr.Between;
+import io.durablesessions.local.dynamodb.Expr.Compare;
+import io.durablesessions.local.dynamodb.Expr.Cond;
+import io.durablesessions.local.dynamodb.Expr.DeleteAction;
+import io.durablesessions.local.dynamodb.Expr.Function;
+import io.durablesessions.local.dynamodb.Expr.IfNotExists;
+import io.durablesessions.local.dynamodb.Expr.In;
+import io.durablesessions.local.dynamodb.Expr.Index;
+import io.durablesessions.local.dynamodb.Expr.ListAppend;
+import io.durablesessions.local.dynamodb.Expr.Name;
+import io.durablesessions.local.dynamodb.Expr.Not;
+import io.durablesessions.local.dynamodb.Expr.Operand;
+import io.durablesessions.local.dynamodb.Expr.Or;
+import io.durablesessions.local.dynamodb.Expr.Parsed;
+import io.durablesessions.local.dynamodb.Expr.Path;
+import io.durablesessions.local.dynamodb.Expr.PathElement;
+import io.durablesessions.local.dynamodb.Expr.PathOperand;
+import io.durablesessions.local.dynamodb.Expr.SetAction;
+import io.durablesessions.local.dynamodb.Expr.SetValue;
+import io.durablesessions.local.dynamodb.Expr.Size;
+import io.durablesessions.local.dynamodb.Expr.Update;
+import io.durablesessions.local.dynamodb.Expr.ValueRef;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,12 +38,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * expressions. Parsed expressions are immutable and cached by their text.
  */
 final class ExpressionParser {
-    enum Kind { CONDITION, UPDATE, PROJECTION }
+    enum Kind {
+        CONDITION,
+        UPDATE,
+        PROJECTION
+    }
 
     private static final Map<String, Parsed<?>> CACHE = new ConcurrentHashMap<>();
     private static final int CACHE_LIMIT = 10_000;
 
-    private enum T { IDENT, NAME, VALUE, NUMBER, SYM, EOF }
+    private enum T {
+        IDENT,
+        NAME,
+        VALUE,
+        NUMBER,
+        SYM,
+        EOF
+    }
 
     private record Token(T type, String text, int pos) {
         boolean is(String s) {
@@ -28,7 +62,7 @@ final class ExpressionParser {
         }
     }
 
-    private final String label;      // e.g. "ConditionExpression", used in error messages
+    private final String label; // e.g. "ConditionExpression", used in error messages
     private final String source;
     private final List<Token> tokens;
     private final Set<String> names = new LinkedHashSet<>();
@@ -81,14 +115,18 @@ final class ExpressionParser {
         int i = 0, n = source.length();
         while (i < n) {
             char c = source.charAt(i);
-            if (Character.isWhitespace(c)) { i++; continue; }
+            if (Character.isWhitespace(c)) {
+                i++;
+                continue;
+            }
             int start = i;
             if (c == '#' || c == ':') {
                 i++;
                 while (i < n && isWordChar(source.charAt(i))) i++;
                 if (i == start + 1) throw syntax(String.valueOf(c), start);
                 String text = source.substring(start, i);
-                if (c == '#') names.add(text); else values.add(text);
+                if (c == '#') names.add(text);
+                else values.add(text);
                 out.add(new Token(c == '#' ? T.NAME : T.VALUE, text, start));
             } else if (Character.isDigit(c)) {
                 while (i < n && Character.isDigit(source.charAt(i))) i++;
@@ -106,7 +144,8 @@ final class ExpressionParser {
                 out.add(new Token(T.SYM, String.valueOf(c), start));
                 i++;
             } else {
-                throw ApiError.validation("Invalid " + label + ": Invalid character encountered; character: " + c + ", near: \"" + near(start) + "\"");
+                throw ApiError.validation("Invalid " + label + ": Invalid character encountered; character: " + c
+                        + ", near: \"" + near(start) + "\"");
             }
         }
         out.add(new Token(T.EOF, "<EOF>", n));
@@ -119,9 +158,17 @@ final class ExpressionParser {
 
     // ---------------------------------------------------------------- helpers
 
-    private Token peek() { return tokens.get(p); }
-    private Token peek(int ahead) { return tokens.get(Math.min(p + ahead, tokens.size() - 1)); }
-    private Token next() { return tokens.get(p++); }
+    private Token peek() {
+        return tokens.get(p);
+    }
+
+    private Token peek(int ahead) {
+        return tokens.get(Math.min(p + ahead, tokens.size() - 1));
+    }
+
+    private Token next() {
+        return tokens.get(p++);
+    }
 
     private Token expect(String s) {
         Token t = next();
@@ -142,7 +189,8 @@ final class ExpressionParser {
     }
 
     private ApiError syntax(String token, int pos) {
-        return ApiError.validation("Invalid " + label + ": Syntax error; token: \"" + token + "\", near: \"" + near(pos) + "\"");
+        return ApiError.validation(
+                "Invalid " + label + ": Syntax error; token: \"" + token + "\", near: \"" + near(pos) + "\"");
     }
 
     private ApiError invalid(String message) {
@@ -214,7 +262,9 @@ final class ExpressionParser {
                 candidates.add(operand());
             }
             expect(")");
-            if (candidates.size() > 100) throw invalid("The IN operator is provided with too many operands; number of operands: " + candidates.size());
+            if (candidates.size() > 100)
+                throw invalid(
+                        "The IN operator is provided with too many operands; number of operands: " + candidates.size());
             return new In(left, candidates);
         }
         throw syntax(op);
@@ -235,11 +285,17 @@ final class ExpressionParser {
         int arity = switch (name.text) {
             case "attribute_exists", "attribute_not_exists" -> 1;
             case "attribute_type", "begins_with", "contains" -> 2;
-            case "if_not_exists", "list_append" -> throw invalid("The function is not allowed to be used this way in an expression; function: " + name.text);
+            case "if_not_exists", "list_append" ->
+                throw invalid(
+                        "The function is not allowed to be used this way in an expression; function: " + name.text);
             default -> throw invalid("Invalid function name; function: " + name.text);
         };
-        if (args.size() != arity) throw invalid("Incorrect number of operands for operator or function; operator or function: " + name.text + ", number of operands: " + args.size());
-        if (!(args.get(0) instanceof PathOperand) && !name.text.equals("contains") && !name.text.equals("begins_with")) {
+        if (args.size() != arity)
+            throw invalid("Incorrect number of operands for operator or function; operator or function: " + name.text
+                    + ", number of operands: " + args.size());
+        if (!(args.get(0) instanceof PathOperand)
+                && !name.text.equals("contains")
+                && !name.text.equals("begins_with")) {
             throw invalid("Operator or function requires a document path; operator or function: " + name.text);
         }
         return new Function(name.text, List.copyOf(args));
@@ -306,8 +362,10 @@ final class ExpressionParser {
         do {
             Token clause = next();
             String kw = clause.text.toUpperCase(Locale.ROOT);
-            if (clause.type != T.IDENT || !List.of("SET", "REMOVE", "ADD", "DELETE").contains(kw)) throw syntax(clause);
-            if (!seen.add(kw)) throw invalid("The \"" + kw + "\" section can only be used once in an update expression;");
+            if (clause.type != T.IDENT
+                    || !List.of("SET", "REMOVE", "ADD", "DELETE").contains(kw)) throw syntax(clause);
+            if (!seen.add(kw))
+                throw invalid("The \"" + kw + "\" section can only be used once in an update expression;");
             do {
                 switch (kw) {
                     case "SET" -> {
@@ -356,7 +414,7 @@ final class ExpressionParser {
                     yield new ListAppend(a, setOperand());
                 }
                 case "size", "attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains" ->
-                        throw invalid("The function is not allowed in an update expression; function: " + t.text);
+                    throw invalid("The function is not allowed in an update expression; function: " + t.text);
                 default -> throw invalid("Invalid function name; function: " + t.text);
             };
             expect(")");

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.Map;
 import java.util.function.BiConsumer;
 
@@ -35,8 +34,9 @@ final class Json {
     static String required(JsonNode node, String field) {
         String v = text(node, field);
         if (v == null) {
-            throw ApiError.validation("1 validation error detected: Value null at '"
-                    + Character.toLowerCase(field.charAt(0)) + field.substring(1) + "' failed to satisfy constraint: Member must not be null");
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at '" + Character.toLowerCase(field.charAt(0))
+                            + field.substring(1) + "' failed to satisfy constraint: Member must not be null");
         }
         return v;
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,10 +31,12 @@ public final class LocalDynamoDb implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LocalDynamoDb.class.getName());
     private static final String DYNAMODB = "DynamoDB_20120810.";
     private static final String STREAMS = "DynamoDBStreams_20120810.";
+
     static {
         // The JDK server leaves Nagle on by default, which costs milliseconds per small response on
         // loopback. It reads this property once, when its configuration class loads.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+        if (System.getProperty("sun.net.httpserver.nodelay") == null)
+            System.setProperty("sun.net.httpserver.nodelay", "true");
         // bursts of concurrent clients (the local stack runs every WebSocket message concurrently):
         // keep their idle keep-alive connections instead of closing them under the client
         if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
@@ -43,7 +44,8 @@ public final class LocalDynamoDb implements AutoCloseable {
         }
     }
 
-    private static final Set<String> WRITES = Set.of("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems");
+    private static final Set<String> WRITES =
+            Set.of("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems");
 
     private final Options options;
     private final HttpServer server;
@@ -55,11 +57,16 @@ public final class LocalDynamoDb implements AutoCloseable {
     private final Map<String, Function<JsonNode, ObjectNode>> dynamoOps;
     private final Map<String, Function<JsonNode, ObjectNode>> streamOps;
     private final Thread sweeper;
+    private final Journal journal;
     private volatile boolean closed;
+    /** Set when the journal could not be written: from then on every request fails (nothing half-kept). */
+    private volatile RuntimeException journalFailure;
 
     private LocalDynamoDb(Options options) throws IOException {
         this.options = options;
-        this.db = new Database(options, stats);
+        this.db = new Database(options, stats, faults);
+        this.journal = options.dataDir() == null ? null : Journal.open(options.dataDir(), db);
+        db.journal(journal);
         this.dynamoOps = Map.ofEntries(
                 Map.entry("CreateTable", db::createTable),
                 Map.entry("DescribeTable", db::describeTable),
@@ -83,12 +90,19 @@ public final class LocalDynamoDb implements AutoCloseable {
                 "DescribeStream", db.streams::describeStream,
                 "GetShardIterator", db.streams::getShardIterator,
                 "GetRecords", db.streams::getRecords);
-        this.server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
+        try {
+            this.server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
+        } catch (IOException e) {
+            if (journal != null) journal.close();
+            throw e;
+        }
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
-        this.sweeper = options.ttlSweepInterval() == null ? null : Thread.ofVirtual().name("local-dynamodb-ttl").start(this::sweepLoop);
+        this.sweeper = options.ttlSweepInterval() == null
+                ? null
+                : Thread.ofVirtual().name("local-dynamodb-ttl").start(this::sweepLoop);
     }
 
     public static LocalDynamoDb start() {
@@ -99,7 +113,11 @@ public final class LocalDynamoDb implements AutoCloseable {
         try {
             return new LocalDynamoDb(options);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start LocalDynamoDb on " + options.host() + ":" + options.port(), e);
+            throw new UncheckedIOException(
+                    "cannot start LocalDynamoDb on " + options.host() + ":" + options.port()
+                            + (options.dataDir() != null ? " with data directory " + options.dataDir() : "") + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -125,7 +143,9 @@ public final class LocalDynamoDb implements AutoCloseable {
     public int sweepExpiredItems() {
         lock.lock();
         try {
-            return db.sweepExpired(System.currentTimeMillis());
+            int deleted = db.sweepExpired(System.currentTimeMillis());
+            if (journal != null) journal.flush();
+            return deleted;
         } finally {
             lock.unlock();
         }
@@ -138,6 +158,16 @@ public final class LocalDynamoDb implements AutoCloseable {
         if (sweeper != null) sweeper.interrupt();
         server.stop(0);
         executor.shutdownNow();
+        if (journal != null) {
+            lock.lock();
+            try {
+                journal.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing the journal failed", e);
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     private void sweepLoop() {
@@ -162,7 +192,8 @@ public final class LocalDynamoDb implements AutoCloseable {
             try (InputStream in = exchange.getRequestBody()) {
                 body = in.readAllBytes();
             }
-            Response r = dispatch(exchange.getRequestMethod(), exchange.getRequestHeaders().getFirst("X-Amz-Target"), body);
+            Response r = dispatch(
+                    exchange.getRequestMethod(), exchange.getRequestHeaders().getFirst("X-Amz-Target"), body);
             byte[] out = r.body.getBytes(StandardCharsets.UTF_8);
             CRC32 crc = new CRC32();
             crc.update(out);
@@ -198,7 +229,8 @@ public final class LocalDynamoDb implements AutoCloseable {
             Duration latency = faults.latency();
             if (!latency.isZero()) Thread.sleep(latency);
             if (WRITES.contains(name) && faults.throttleNextWrite()) {
-                throw new ApiError("ProvisionedThroughputExceededException",
+                throw new ApiError(
+                        "ProvisionedThroughputExceededException",
                         "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.");
             }
             JsonNode req;
@@ -207,11 +239,25 @@ public final class LocalDynamoDb implements AutoCloseable {
             } catch (IOException e) {
                 throw new ApiError("SerializationException", "Start of structure or map found where not expected.");
             }
-            if (!(req instanceof ObjectNode)) throw new ApiError("SerializationException", "Start of structure or map found where not expected.");
+            if (!(req instanceof ObjectNode))
+                throw new ApiError("SerializationException", "Start of structure or map found where not expected.");
             ObjectNode result;
             lock.lock();
             try {
+                if (journalFailure != null) throw journalFailure;
                 result = op.apply(req);
+                if (journal != null) {
+                    if (Journal.CONTROL.contains(name)) journal.control(name, req);
+                    try {
+                        journal.flush();
+                    } catch (RuntimeException e) {
+                        journalFailure = e; // memory and disk may differ now: serve nothing more
+                        throw e;
+                    }
+                }
+            } catch (ApiError e) {
+                if (journal != null) journal.discard();
+                throw e;
             } finally {
                 lock.unlock();
             }
@@ -223,7 +269,8 @@ public final class LocalDynamoDb implements AutoCloseable {
             return new Response(500, errorBody(new ApiError("InternalServerError", "Server shutting down", 500, null)));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "internal error in LocalDynamoDb", e);
-            return new Response(500, errorBody(new ApiError("InternalServerError", "Internal server error", 500, null)));
+            return new Response(
+                    500, errorBody(new ApiError("InternalServerError", "Internal server error", 500, null)));
         }
     }
 
@@ -231,7 +278,8 @@ public final class LocalDynamoDb implements AutoCloseable {
         ObjectNode err = Json.object();
         err.put("__type", e.qualifiedType());
         // DynamoDB spells the member "Message" for TransactionCanceledException and "message" elsewhere.
-        if (e.getMessage() != null) err.put(e.type.equals("TransactionCanceledException") ? "Message" : "message", e.getMessage());
+        if (e.getMessage() != null)
+            err.put(e.type.equals("TransactionCanceledException") ? "Message" : "message", e.getMessage());
         if (e.extra != null) err.setAll(e.extra);
         return err.toString();
     }

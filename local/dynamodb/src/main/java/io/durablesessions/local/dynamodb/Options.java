@@ -1,5 +1,6 @@
 package io.durablesessions.local.dynamodb;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,8 +13,17 @@ import java.util.Objects;
  * @param ttlSweepInterval how often expired TTL items are deleted; {@code null} disables the sweeper
  * @param region           region reported in ARNs and stream records
  * @param accountId        account reported in ARNs
+ * @param dataDir          where tables and items are journaled and recovered from on restart;
+ *                         {@code null} keeps everything in memory only (see {@link Journal})
  */
-public record Options(String host, int port, int streamShards, Duration ttlSweepInterval, String region, String accountId) {
+public record Options(
+        String host,
+        int port,
+        int streamShards,
+        Duration ttlSweepInterval,
+        String region,
+        String accountId,
+        Path dataDir) {
     public Options {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(region, "region");
@@ -26,13 +36,34 @@ public record Options(String host, int port, int streamShards, Duration ttlSweep
     }
 
     public static Options defaults() {
-        return new Options("127.0.0.1", 0, 1, Duration.ofSeconds(1), "local", "000000000000");
+        return new Options("127.0.0.1", 0, 1, Duration.ofSeconds(1), "local", "000000000000", null);
     }
 
-    public Options withHost(String host) { return new Options(host, port, streamShards, ttlSweepInterval, region, accountId); }
-    public Options withPort(int port) { return new Options(host, port, streamShards, ttlSweepInterval, region, accountId); }
-    public Options withStreamShards(int shards) { return new Options(host, port, shards, ttlSweepInterval, region, accountId); }
-    public Options withTtlSweepInterval(Duration interval) { return new Options(host, port, streamShards, interval, region, accountId); }
-    public Options withRegion(String region) { return new Options(host, port, streamShards, ttlSweepInterval, region, accountId); }
-    public Options withAccountId(String accountId) { return new Options(host, port, streamShards, ttlSweepInterval, region, accountId); }
+    public Options withHost(String host) {
+        return new Options(host, port, streamShards, ttlSweepInterval, region, accountId, dataDir);
+    }
+
+    public Options withPort(int port) {
+        return new Options(host, port, streamShards, ttlSweepInterval, region, accountId, dataDir);
+    }
+
+    public Options withStreamShards(int shards) {
+        return new Options(host, port, shards, ttlSweepInterval, region, accountId, dataDir);
+    }
+
+    public Options withTtlSweepInterval(Duration interval) {
+        return new Options(host, port, streamShards, interval, region, accountId, dataDir);
+    }
+
+    public Options withRegion(String region) {
+        return new Options(host, port, streamShards, ttlSweepInterval, region, accountId, dataDir);
+    }
+
+    public Options withAccountId(String accountId) {
+        return new Options(host, port, streamShards, ttlSweepInterval, region, accountId, dataDir);
+    }
+
+    public Options withDataDir(Path dir) {
+        return new Options(host, port, streamShards, ttlSweepInterval, region, accountId, dir);
+    }
 }

@@ -1,5 +1,6 @@
 package io.durablesessions.local.dynamodb;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,10 +19,11 @@ public final class Stats {
     private final AtomicLong streamRecords = new AtomicLong();
 
     /** An immutable copy of the counters; maps are sorted by key. */
-    public record Snapshot(Map<String, Long> requestsByOperation,
-                           Map<String, Double> writeCapacityUnitsByTable,
-                           Map<String, Double> readCapacityUnitsByTable,
-                           long streamRecordsEmitted) {
+    public record Snapshot(
+            Map<String, Long> requestsByOperation,
+            Map<String, Double> writeCapacityUnitsByTable,
+            Map<String, Double> readCapacityUnitsByTable,
+            long streamRecordsEmitted) {
         public long requests(String operation) {
             return requestsByOperation.getOrDefault(operation, 0L);
         }
@@ -35,7 +37,9 @@ public final class Stats {
         }
 
         public long totalRequests() {
-            return requestsByOperation.values().stream().mapToLong(Long::longValue).sum();
+            return requestsByOperation.values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
         }
     }
 
@@ -48,8 +52,11 @@ public final class Stats {
         writeUnits.forEach((k, v) -> w.put(k, v.sum()));
         Map<String, Double> rd = new TreeMap<>();
         readUnits.forEach((k, v) -> rd.put(k, v.sum()));
-        return new Snapshot(java.util.Collections.unmodifiableMap(r),
-                java.util.Collections.unmodifiableMap(w), java.util.Collections.unmodifiableMap(rd), streamRecords.get());
+        return new Snapshot(
+                Collections.unmodifiableMap(r),
+                Collections.unmodifiableMap(w),
+                Collections.unmodifiableMap(rd),
+                streamRecords.get());
     }
 
     public void reset() {

@@ -3,7 +3,6 @@ package io.durablesessions.local.dynamodb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -23,7 +22,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class Streams {
     static final long RETENTION_MILLIS = 24 * 3600 * 1000L;
     static final long ITERATOR_TTL_MILLIS = 15 * 60 * 1000L;
-    private static final DateTimeFormatter LABEL = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter LABEL =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
     record Rec(long seq, long createdMillis, ObjectNode json) {}
 
@@ -31,7 +31,7 @@ final class Streams {
         final String id;
         final long startSeq;
         final TreeMap<Long, Rec> records = new TreeMap<>();
-        long trimmedThrough;   // highest sequence number removed by retention (0 = none)
+        long trimmedThrough; // highest sequence number removed by retention (0 = none)
 
         Shard(String id, long startSeq) {
             this.id = id;
@@ -46,7 +46,13 @@ final class Streams {
         final long createdMillis;
         boolean enabled = true;
 
-        Stream(String arn, String label, String tableName, String viewType, Table.Schema keySchema, long createdMillis) {
+        Stream(
+                String arn,
+                String label,
+                String tableName,
+                String viewType,
+                Table.Schema keySchema,
+                long createdMillis) {
             this.arn = arn;
             this.label = label;
             this.tableName = tableName;
@@ -59,7 +65,7 @@ final class Streams {
     private final Options options;
     private final Stats stats;
     private final List<Stream> streams = new ArrayList<>();
-    private long nextSeq = 100_000_000_000L;   // DynamoDB's are long decimal strings; start wide
+    private long nextSeq = 100_000_000_000L; // DynamoDB's are long decimal strings; start wide
 
     Streams(Options options, Stats stats) {
         this.options = options;
@@ -71,12 +77,16 @@ final class Streams {
     }
 
     Stream create(Table table, String viewType) {
-        if (!List.of("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES").contains(viewType)) {
-            throw ApiError.validation("1 validation error detected: Value '" + viewType + "' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]");
+        if (!List.of("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+                .contains(viewType)) {
+            throw ApiError.validation(
+                    "1 validation error detected: Value '" + viewType
+                            + "' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]");
         }
         long now = System.currentTimeMillis();
         // Labels must be unique per table even when streams are re-enabled within the same millisecond.
-        for (Stream s : streams) if (s.tableName.equals(table.name) && s.createdMillis >= now) now = s.createdMillis + 1;
+        for (Stream s : streams)
+            if (s.tableName.equals(table.name) && s.createdMillis >= now) now = s.createdMillis + 1;
         String label = LABEL.format(Instant.ofEpochMilli(now));
         Stream s = new Stream(table.arn + "/stream/" + label, label, table.name, viewType, table.schema, now);
         for (int i = 0; i < options.streamShards(); i++) {
@@ -122,7 +132,10 @@ final class Streams {
         rec.put("eventSource", "aws:dynamodb");
         rec.put("awsRegion", options.region());
         rec.set("dynamodb", ddb);
-        if (byTtl) rec.putObject("userIdentity").put("Type", "Service").put("PrincipalId", "dynamodb.amazonaws.com");   // the Streams API spells these in PascalCase
+        if (byTtl)
+            rec.putObject("userIdentity")
+                    .put("Type", "Service")
+                    .put("PrincipalId", "dynamodb.amazonaws.com"); // the Streams API spells these in PascalCase
 
         shardFor(s, keys.get(table.schema.hash())).records.put(seqNo, new Rec(seqNo, now, rec));
         stats.streamRecord();
@@ -144,12 +157,15 @@ final class Streams {
     void trim(long nowMillis) {
         for (Stream s : streams) {
             for (Shard sh : s.shards) {
-                while (!sh.records.isEmpty() && sh.records.firstEntry().getValue().createdMillis() < nowMillis - RETENTION_MILLIS) {
+                while (!sh.records.isEmpty()
+                        && sh.records.firstEntry().getValue().createdMillis() < nowMillis - RETENTION_MILLIS) {
                     sh.trimmedThrough = sh.records.pollFirstEntry().getKey();
                 }
             }
         }
-        streams.removeIf(s -> !s.enabled && s.createdMillis < nowMillis - RETENTION_MILLIS && s.shards.stream().allMatch(sh -> sh.records.isEmpty()));
+        streams.removeIf(s -> !s.enabled
+                && s.createdMillis < nowMillis - RETENTION_MILLIS
+                && s.shards.stream().allMatch(sh -> sh.records.isEmpty()));
     }
 
     // ---------------------------------------------------------------- API
@@ -161,7 +177,8 @@ final class Streams {
 
     private static Shard shard(Stream s, String shardId) {
         for (Shard sh : s.shards) if (sh.id.equals(shardId)) return sh;
-        throw ApiError.notFound("Requested resource not found: Shard: " + shardId + " in Stream: " + s.arn + " not found");
+        throw ApiError.notFound(
+                "Requested resource not found: Shard: " + shardId + " in Stream: " + s.arn + " not found");
     }
 
     ObjectNode listStreams(JsonNode req) {
@@ -170,7 +187,10 @@ final class Streams {
         ArrayNode arr = out.putArray("Streams");
         for (Stream s : streams) {
             if (table == null || s.tableName.equals(table)) {
-                arr.addObject().put("StreamArn", s.arn).put("TableName", s.tableName).put("StreamLabel", s.label);
+                arr.addObject()
+                        .put("StreamArn", s.arn)
+                        .put("TableName", s.tableName)
+                        .put("StreamLabel", s.label);
             }
         }
         return out;
@@ -213,14 +233,18 @@ final class Streams {
                     throw ApiError.validation("Invalid SequenceNumber: " + seqText);
                 }
                 if (n <= sh.trimmedThrough) {
-                    throw new ApiError("TrimmedDataAccessException", "The requested sequence number is beyond the trim horizon");
+                    throw new ApiError(
+                            "TrimmedDataAccessException", "The requested sequence number is beyond the trim horizon");
                 }
                 if (n < sh.startSeq || n >= nextSeq) {
                     throw ApiError.validation("Invalid SequenceNumber for ShardIteratorType " + type + ": " + seqText);
                 }
                 yield type.equals("AT_SEQUENCE_NUMBER") ? n : n + 1;
             }
-            default -> throw ApiError.validation("1 validation error detected: Value '" + type + "' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]");
+            default ->
+                throw ApiError.validation(
+                        "1 validation error detected: Value '" + type
+                                + "' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]");
         };
         ObjectNode out = Json.object();
         out.put("ShardIterator", iterator(s, sh, position));
@@ -236,7 +260,8 @@ final class Streams {
         String it = Json.required(req, "ShardIterator");
         int limit = req.has("Limit") ? req.get("Limit").asInt() : 1000;
         if (limit < 1 || limit > 1000) {
-            throw ApiError.validation("1 validation error detected: Value '" + limit + "' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000");
+            throw ApiError.validation("1 validation error detected: Value '" + limit
+                    + "' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000");
         }
         String[] parts;
         try {
@@ -249,11 +274,16 @@ final class Streams {
         Shard sh = shard(s, parts[1]);
         long position = Long.parseLong(parts[2]);
         if (System.currentTimeMillis() - Long.parseLong(parts[3]) > ITERATOR_TTL_MILLIS) {
-            throw new ApiError("ExpiredIteratorException", "Iterator expired. The iterator was created at time "
-                    + Instant.ofEpochMilli(Long.parseLong(parts[3])) + " while right now it is " + Instant.now() + " which is further in the future than the tolerated delay of 900000 milliseconds.");
+            throw new ApiError(
+                    "ExpiredIteratorException",
+                    "Iterator expired. The iterator was created at time "
+                            + Instant.ofEpochMilli(Long.parseLong(parts[3])) + " while right now it is " + Instant.now()
+                            + " which is further in the future than the tolerated delay of 900000 milliseconds.");
         }
         if (position <= sh.trimmedThrough) {
-            throw new ApiError("TrimmedDataAccessException", "The operation attempted to read past the oldest stream record in a shard.");
+            throw new ApiError(
+                    "TrimmedDataAccessException",
+                    "The operation attempted to read past the oldest stream record in a shard.");
         }
         ObjectNode out = Json.object();
         ArrayNode records = out.putArray("Records");

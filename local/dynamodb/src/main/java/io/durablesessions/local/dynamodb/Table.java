@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.local.dynamodb.Values.Key;
 import io.durablesessions.local.dynamodb.Values.KeyPart;
-
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 
 /** One table: schema, items ordered by key, and its global secondary indexes. Guarded by the server lock. */
 final class Table {
@@ -53,18 +53,18 @@ final class Table {
     final String id;
     final long createdMillis;
     final Schema schema;
-    final Map<String, String> attributeTypes;   // from AttributeDefinitions
+    final Map<String, String> attributeTypes; // from AttributeDefinitions
     final List<Index> indexes = new ArrayList<>();
     final TreeMap<Key, ObjectNode> items = new TreeMap<>();
     String billingMode;
-    Streams.Stream stream;                        // current stream, null when disabled
-    String ttlAttribute;                          // non-null when TTL is enabled
+    Streams.Stream stream; // current stream, null when disabled
+    String ttlAttribute; // non-null when TTL is enabled
     long sizeBytes;
 
     Table(String name, String arn, Schema schema, Map<String, String> attributeTypes, String billingMode) {
         this.name = name;
         this.arn = arn;
-        this.id = java.util.UUID.nameUUIDFromBytes(arn.getBytes()).toString();
+        this.id = UUID.nameUUIDFromBytes(arn.getBytes()).toString();
         this.createdMillis = System.currentTimeMillis();
         this.schema = schema;
         this.attributeTypes = attributeTypes;
@@ -88,8 +88,8 @@ final class Table {
 
     static Key keyOf(JsonNode item, Schema s) {
         return s.range == null
-                ? new Key(new KeyPart[]{KeyPart.of(item.get(s.hash))})
-                : new Key(new KeyPart[]{KeyPart.of(item.get(s.hash)), KeyPart.of(item.get(s.range))});
+                ? new Key(new KeyPart[] {KeyPart.of(item.get(s.hash))})
+                : new Key(new KeyPart[] {KeyPart.of(item.get(s.hash)), KeyPart.of(item.get(s.range))});
     }
 
     /** The index entry key: index key then table key (makes entries unique). */
@@ -108,12 +108,16 @@ final class Table {
 
     /** Validates a Key parameter: exactly the key attributes, of the right types. */
     ObjectNode validKey(JsonNode keyParam) {
-        if (!(keyParam instanceof ObjectNode obj)) throw ApiError.validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null");
+        if (!(keyParam instanceof ObjectNode obj))
+            throw ApiError.validation(
+                    "1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null");
         ObjectNode key = Values.validItem(obj);
-        if (key.size() != schema.names().size()) throw ApiError.validation("The provided key element does not match the schema");
+        if (key.size() != schema.names().size())
+            throw ApiError.validation("The provided key element does not match the schema");
         for (String n : schema.names()) {
             JsonNode v = key.get(n);
-            if (v == null || !Values.type(v).equals(attributeTypes.get(n))) throw ApiError.validation("The provided key element does not match the schema");
+            if (v == null || !Values.type(v).equals(attributeTypes.get(n)))
+                throw ApiError.validation("The provided key element does not match the schema");
             checkNotEmpty(n, v);
         }
         return key;
@@ -123,10 +127,13 @@ final class Table {
     void validateItem(ObjectNode item) {
         for (String n : schema.names()) {
             JsonNode v = item.get(n);
-            if (v == null) throw ApiError.validation("One or more parameter values were invalid: Missing the key " + n + " in the item");
+            if (v == null)
+                throw ApiError.validation(
+                        "One or more parameter values were invalid: Missing the key " + n + " in the item");
             String expected = attributeTypes.get(n);
             if (!Values.type(v).equals(expected)) {
-                throw ApiError.validation("One or more parameter values were invalid: Type mismatch for key " + n + " expected: " + expected + " actual: " + Values.type(v));
+                throw ApiError.validation("One or more parameter values were invalid: Type mismatch for key " + n
+                        + " expected: " + expected + " actual: " + Values.type(v));
             }
             checkNotEmpty(n, v);
         }
@@ -136,20 +143,25 @@ final class Table {
                 if (v == null) continue;
                 String expected = attributeTypes.get(n);
                 if (!Values.type(v).equals(expected)) {
-                    throw ApiError.validation("One or more parameter values were invalid: Type mismatch for Index Key " + n + " Expected: " + expected + " Actual: " + Values.type(v) + " IndexName: " + idx.name);
+                    throw ApiError.validation("One or more parameter values were invalid: Type mismatch for Index Key "
+                            + n + " Expected: " + expected + " Actual: " + Values.type(v) + " IndexName: " + idx.name);
                 }
                 if (Values.size(v) == 0) {
-                    throw ApiError.validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: " + idx.name + ", IndexKey: " + n);
+                    throw ApiError.validation(
+                            "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: "
+                                    + idx.name + ", IndexKey: " + n);
                 }
             }
         }
-        if (Values.itemSize(item) > MAX_ITEM_SIZE) throw ApiError.validation("Item size has exceeded the maximum allowed size");
+        if (Values.itemSize(item) > MAX_ITEM_SIZE)
+            throw ApiError.validation("Item size has exceeded the maximum allowed size");
     }
 
     private static void checkNotEmpty(String name, JsonNode v) {
         if (Values.size(v) == 0) {
-            throw ApiError.validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty "
-                    + (Values.type(v).equals("S") ? "string" : "binary") + " value. Key: " + name);
+            throw ApiError.validation(
+                    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty "
+                            + (Values.type(v).equals("S") ? "string" : "binary") + " value. Key: " + name);
         }
     }
 
@@ -179,7 +191,8 @@ final class Table {
     void write(ObjectNode old, ObjectNode next, Capacity.Meter meter, double multiplier) {
         Key key = keyOf(old != null ? old : next);
         long oldSize = Values.itemSize(old), newSize = Values.itemSize(next);
-        if (next == null) items.remove(key); else items.put(key, next);
+        if (next == null) items.remove(key);
+        else items.put(key, next);
         sizeBytes += newSize - oldSize;
         if (meter != null) meter.table(name, Capacity.writeUnits(Math.max(oldSize, newSize)) * multiplier);
         for (Index idx : indexes) {
@@ -210,12 +223,16 @@ final class Table {
     ObjectNode describe(String status, String accountArnPrefix) {
         ObjectNode d = Json.object();
         ArrayNode defs = d.putArray("AttributeDefinitions");
-        attributeTypes.forEach((n, t) -> defs.addObject().put("AttributeName", n).put("AttributeType", t));
+        attributeTypes.forEach(
+                (n, t) -> defs.addObject().put("AttributeName", n).put("AttributeType", t));
         d.put("TableName", name);
         d.set("KeySchema", schema.json());
         d.put("TableStatus", status);
         d.put("CreationDateTime", createdMillis / 1000.0);
-        d.putObject("ProvisionedThroughput").put("NumberOfDecreasesToday", 0).put("ReadCapacityUnits", 0).put("WriteCapacityUnits", 0);
+        d.putObject("ProvisionedThroughput")
+                .put("NumberOfDecreasesToday", 0)
+                .put("ReadCapacityUnits", 0)
+                .put("WriteCapacityUnits", 0);
         d.put("TableSizeBytes", sizeBytes);
         d.put("ItemCount", items.size());
         d.put("TableArn", arn);
@@ -228,9 +245,13 @@ final class Table {
                 g.put("IndexName", idx.name);
                 g.set("KeySchema", idx.schema.json());
                 ObjectNode p = g.putObject("Projection").put("ProjectionType", idx.projectionType);
-                if (idx.projectionType.equals("INCLUDE")) idx.nonKeyAttributes.forEach(p.withArray("NonKeyAttributes")::add);
+                if (idx.projectionType.equals("INCLUDE"))
+                    idx.nonKeyAttributes.forEach(p.withArray("NonKeyAttributes")::add);
                 g.put("IndexStatus", "ACTIVE");
-                g.putObject("ProvisionedThroughput").put("NumberOfDecreasesToday", 0).put("ReadCapacityUnits", 0).put("WriteCapacityUnits", 0);
+                g.putObject("ProvisionedThroughput")
+                        .put("NumberOfDecreasesToday", 0)
+                        .put("ReadCapacityUnits", 0)
+                        .put("WriteCapacityUnits", 0);
                 g.put("IndexSizeBytes", idx.sizeBytes);
                 g.put("ItemCount", idx.entries.size());
                 g.put("IndexArn", arn + "/index/" + idx.name);

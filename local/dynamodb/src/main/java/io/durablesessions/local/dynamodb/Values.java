@@ -3,13 +3,13 @@ package io.durablesessions.local.dynamodb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -56,7 +56,9 @@ final class Values {
         if (!(item instanceof ObjectNode obj)) throw ApiError.validation("Item must be a map of attribute values");
         ObjectNode out = Json.object();
         for (Map.Entry<String, JsonNode> e : obj.properties()) {
-            if (e.getKey().isEmpty()) throw ApiError.validation("One or more parameter values are not valid. Attribute names cannot be empty");
+            if (e.getKey().isEmpty())
+                throw ApiError.validation(
+                        "One or more parameter values are not valid. Attribute names cannot be empty");
             out.set(e.getKey(), valid(e.getValue()));
         }
         return out;
@@ -65,7 +67,8 @@ final class Values {
     /** Validates one attribute value and returns a normalised copy. */
     static JsonNode valid(JsonNode av) {
         if (!(av instanceof ObjectNode obj) || obj.size() != 1) {
-            throw ApiError.validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes");
+            throw ApiError.validation(
+                    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes");
         }
         String type = type(av);
         JsonNode v = av.get(type);
@@ -82,13 +85,20 @@ final class Values {
                 out.put("BOOL", v.asBoolean());
             }
             case "NULL" -> {
-                if (!v.asBoolean()) throw ApiError.validation("One or more parameter values were invalid: Null attribute value types must have the value of true");
+                if (!v.asBoolean())
+                    throw ApiError.validation(
+                            "One or more parameter values were invalid: Null attribute value types must have the value of true");
                 out.put("NULL", true);
             }
             case "SS", "NS", "BS" -> {
                 if (!v.isArray() || v.isEmpty()) {
-                    String name = switch (type) { case "SS" -> "string"; case "NS" -> "number"; default -> "binary"; };
-                    throw ApiError.validation("One or more parameter values were invalid: An " + name + " set  may not be empty");
+                    String name = switch (type) {
+                        case "SS" -> "string";
+                        case "NS" -> "number";
+                        default -> "binary";
+                    };
+                    throw ApiError.validation(
+                            "One or more parameter values were invalid: An " + name + " set  may not be empty");
                 }
                 ArrayNode arr = out.putArray(type);
                 Set<String> seen = new HashSet<>();
@@ -96,7 +106,9 @@ final class Values {
                     String t = requireText(el, type);
                     if (type.equals("NS")) t = normaliseNumber(t);
                     if (type.equals("BS")) t = Base64.getEncoder().encodeToString(decodeBinary(t));
-                    if (!seen.add(t)) throw ApiError.validation("One or more parameter values were invalid: Input collection " + v + " contains duplicates.");
+                    if (!seen.add(t))
+                        throw ApiError.validation("One or more parameter values were invalid: Input collection " + v
+                                + " contains duplicates.");
                     arr.add(t);
                 }
             }
@@ -110,7 +122,9 @@ final class Values {
                 ObjectNode m = out.putObject("M");
                 for (Map.Entry<String, JsonNode> e : v.properties()) m.set(e.getKey(), valid(e.getValue()));
             }
-            default -> throw ApiError.validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+            default ->
+                throw ApiError.validation(
+                        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
         }
         return out;
     }
@@ -141,10 +155,15 @@ final class Values {
     static BigDecimal checkNumber(BigDecimal d) {
         BigDecimal stripped = d.stripTrailingZeros();
         if (stripped.signum() == 0) return BigDecimal.ZERO;
-        if (stripped.precision() > 38) throw ApiError.validation("Attempting to store more than 38 significant digits in a Number");
+        if (stripped.precision() > 38)
+            throw ApiError.validation("Attempting to store more than 38 significant digits in a Number");
         BigDecimal abs = stripped.abs();
-        if (abs.compareTo(MAX_MAGNITUDE) > 0) throw ApiError.validation("Number overflow. Attempting to store a number with magnitude larger than supported range");
-        if (abs.compareTo(MIN_MAGNITUDE) < 0) throw ApiError.validation("Number underflow. Attempting to store a number with magnitude smaller than supported range");
+        if (abs.compareTo(MAX_MAGNITUDE) > 0)
+            throw ApiError.validation(
+                    "Number overflow. Attempting to store a number with magnitude larger than supported range");
+        if (abs.compareTo(MIN_MAGNITUDE) < 0)
+            throw ApiError.validation(
+                    "Number underflow. Attempting to store a number with magnitude smaller than supported range");
         return stripped;
     }
 
@@ -157,7 +176,10 @@ final class Values {
         if (!ta.equals(tb)) return null;
         return switch (ta) {
             case "N" -> number(a).compareTo(number(b));
-            case "S" -> compareBytes(a.get("S").asText().getBytes(StandardCharsets.UTF_8), b.get("S").asText().getBytes(StandardCharsets.UTF_8));
+            case "S" ->
+                compareBytes(
+                        a.get("S").asText().getBytes(StandardCharsets.UTF_8),
+                        b.get("S").asText().getBytes(StandardCharsets.UTF_8));
             case "B" -> compareBytes(bytes(a, "B"), bytes(b, "B"));
             default -> null;
         };
@@ -197,7 +219,7 @@ final class Values {
     /** Set elements as comparable strings (numbers canonical, binaries base64 canonical). */
     static Set<String> setOf(JsonNode av) {
         String t = type(av);
-        Set<String> out = new java.util.LinkedHashSet<>();
+        Set<String> out = new LinkedHashSet<>();
         for (JsonNode el : av.get(t)) out.add(t.equals("NS") ? normaliseNumber(el.asText()) : el.asText());
         return out;
     }
@@ -228,12 +250,33 @@ final class Values {
             case "N" -> numberSize(v.asText());
             case "B" -> bytes(av, "B").length;
             case "BOOL", "NULL" -> 1;
-            case "SS" -> { long s = 0; for (JsonNode el : v) s += utf8Length(el.asText()); yield s; }
-            case "NS" -> { long s = 0; for (JsonNode el : v) s += numberSize(el.asText()); yield s; }
-            case "BS" -> { long s = 0; for (JsonNode el : v) s += Base64.getDecoder().decode(el.asText()).length; yield s; }
+            case "SS" -> {
+                long s = 0;
+                for (JsonNode el : v) s += utf8Length(el.asText());
+                yield s;
+            }
+            case "NS" -> {
+                long s = 0;
+                for (JsonNode el : v) s += numberSize(el.asText());
+                yield s;
+            }
+            case "BS" -> {
+                long s = 0;
+                for (JsonNode el : v) s += Base64.getDecoder().decode(el.asText()).length;
+                yield s;
+            }
             // 3 bytes for the container plus 1 byte of overhead per element.
-            case "L" -> { long s = 3; for (JsonNode el : v) s += 1 + size(el); yield s; }
-            case "M" -> { long s = 3; for (Map.Entry<String, JsonNode> e : v.properties()) s += 1 + utf8Length(e.getKey()) + size(e.getValue()); yield s; }
+            case "L" -> {
+                long s = 3;
+                for (JsonNode el : v) s += 1 + size(el);
+                yield s;
+            }
+            case "M" -> {
+                long s = 3;
+                for (Map.Entry<String, JsonNode> e : v.properties())
+                    s += 1 + utf8Length(e.getKey()) + size(e.getValue());
+                yield s;
+            }
             default -> 0;
         };
     }
@@ -251,8 +294,10 @@ final class Values {
             char c = s.charAt(i);
             if (c < 0x80) n += 1;
             else if (c < 0x800) n += 2;
-            else if (Character.isHighSurrogate(c)) { n += 4; i++; }
-            else n += 3;
+            else if (Character.isHighSurrogate(c)) {
+                n += 4;
+                i++;
+            } else n += 3;
         }
         return n;
     }

@@ -1,5 +1,8 @@
 package io.durablesessions.local.dynamodb;
 
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -9,12 +12,14 @@ import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.*;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
-
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /** One server per test class, used through the real AWS SDK v2 clients. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -59,7 +64,8 @@ abstract class LocalDynamoDbTestBase {
     }
 
     void createTable(String name, boolean withSortKey) {
-        CreateTableRequest.Builder b = CreateTableRequest.builder().tableName(name).billingMode(BillingMode.PAY_PER_REQUEST);
+        CreateTableRequest.Builder b =
+                CreateTableRequest.builder().tableName(name).billingMode(BillingMode.PAY_PER_REQUEST);
         if (withSortKey) {
             b.attributeDefinitions(attr("pk", ScalarAttributeType.S), attr("sk", ScalarAttributeType.N))
                     .keySchema(key("pk", KeyType.HASH), key("sk", KeyType.RANGE));
@@ -70,7 +76,10 @@ abstract class LocalDynamoDbTestBase {
     }
 
     static AttributeDefinition attr(String name, ScalarAttributeType type) {
-        return AttributeDefinition.builder().attributeName(name).attributeType(type).build();
+        return AttributeDefinition.builder()
+                .attributeName(name)
+                .attributeType(type)
+                .build();
     }
 
     static KeySchemaElement key(String name, KeyType type) {

@@ -1,0 +1,146 @@
+package io.durablesessions.local.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.events.Json;
+import io.durablesessions.functions.fanout.DirectDelivery;
+import io.durablesessions.functions.store.DeliveryMarks;
+import io.durablesessions.functions.store.StoreSettings;
+import io.durablesessions.local.EmbeddedStack;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Direct delivery (docs/architecture.md, Delivery): an append posts its events to the session's
+ * live subscribers itself; the Streams fan-out delivers only what that missed.
+ */
+class DirectDeliveryTest {
+    static EmbeddedStack stack;
+
+    @BeforeAll
+    static void start() {
+        // a run must outlive a slow, loaded machine's pauses here (no heartbeats are sent)
+        stack = EmbeddedStack.start(EmbeddedStack.Config.builder()
+                .store(new StoreSettings(
+                        Duration.ofMinutes(10),
+                        StoreSettings.DEFAULTS.ackTimeout(),
+                        StoreSettings.DEFAULTS.presenceGrace()))
+                .build());
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @AfterEach
+    void everythingRunsAgain() {
+        stack.gateway().setManagementApiAvailable(true);
+        if (!stack.fanout().isRunning()) stack.fanout().start();
+    }
+
+    static List<Long> oneTo(long n) {
+        return LongStream.rangeClosed(1, n).boxed().toList();
+    }
+
+    static WsClient subscriber(String session, String name) {
+        WsClient c = WsClient.connect(stack.webSocketUrl(), "id=" + name);
+        ObjectNode ok = c.request(Json.object()
+                .put("action", "subscribe")
+                .put("sessionId", session)
+                .put("afterSeq", 0));
+        assertThat(ok.path("type").asText()).as("subscribe answer %s", ok).isEqualTo("subscribed");
+        return c;
+    }
+
+    @Test
+    void anAppendReachesItsSubscribersWithoutTheStreamAndTheFanOutDoesNotSendItAgain() {
+        String s = "direct-" + UUID.randomUUID();
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-1", "m-1"); // creates the session before anyone subscribes
+            try (WsClient tab = subscriber(s, "tab-1")) {
+                DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
+                // what was written so far (the tab's presence.joined too) went out through the fan-out, which
+                // moved the mark past it: a direct mark only moves on from a mark right below it
+                long written = StoredLog.events(stack, s).size();
+                await().atMost(Duration.ofSeconds(30)).until(() -> marks.deliveredThrough(s) >= written);
+                long before = stack.fanout().counters().recordsDelivered();
+                stack.fanout().stop();
+                for (int i = 0; i < 20; i++) agent.delta("run-1", "m-1", "t" + i + " ");
+                long head = StoredLog.events(stack, s).size();
+                // with the stream stopped, only the appends themselves can have posted these
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(head));
+                // each append moved the mark after its posts, before its writer was answered
+                await().atMost(Duration.ofSeconds(30)).until(() -> marks.deliveredThrough(s) == head);
+                stack.fanout().start();
+                // the fan-out catches up on the stream, and posts nothing it knows was delivered
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> stack.fanout().counters().recordsDelivered() - before >= head - 3);
+                agent.delta("run-1", "m-1", "last");
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(head + 1));
+                // what was delivered while the stream stood still came once, the fan-out sent none of it
+                // again (seq 3, the tab's own presence.joined, and the last one were written while the
+                // fan-out ran: either may have raced the direct post and come twice; the client rule
+                // drops such a duplicate)
+                assertThat(tab.rawSeqs())
+                        .filteredOn(seq -> seq > 3 && seq <= head)
+                        .containsExactlyElementsOf(
+                                LongStream.rangeClosed(4, head).boxed().toList());
+            }
+        }
+    }
+
+    @Test
+    void whatADirectPostMissedTheFanOutDeliversAndTheWriterIsStillAnswered() {
+        String s = "direct-missed-" + UUID.randomUUID();
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-1", "m-1");
+            try (WsClient tab = subscriber(s, "tab-1")) {
+                stack.fanout().stop();
+                stack.gateway().setManagementApiAvailable(false);
+                // the posts fail (503); the ack still comes, as the route's own response
+                ObjectNode ack = agent.append("run-1", TestAgent.delta("m-1", "while posts fail"));
+                long seq = ack.path("lastSeq").asLong();
+                assertThat(new DeliveryMarks(stack.services().dynamo(), stack.tables()).deliveredThrough(s))
+                        .isLessThan(seq);
+                stack.gateway().setManagementApiAvailable(true);
+                stack.fanout().start();
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(seq));
+                assertThat(tab.rawSeqs()).filteredOn(x -> x == seq).hasSize(1);
+            }
+        }
+    }
+
+    @Test
+    void aSessionWithMoreSubscribersThanTheDirectCapIsLeftToTheFanOut() {
+        String s = "direct-crowd-" + UUID.randomUUID();
+        List<WsClient> tabs = new java.util.ArrayList<>();
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-1", "m-1");
+            for (int i = 0; i <= DirectDelivery.MAX_SUBSCRIBERS; i++) tabs.add(subscriber(s, "tab-" + i));
+            DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
+            long written = StoredLog.events(stack, s).size();
+            await().atMost(Duration.ofSeconds(60)).until(() -> marks.deliveredThrough(s) >= written);
+            stack.fanout().stop();
+            long seq = agent.append("run-1", TestAgent.delta("m-1", "to a crowd"))
+                    .path("lastSeq")
+                    .asLong();
+            // the append was answered without posting (a direct post moves the mark before the answer)
+            assertThat(marks.deliveredThrough(s)).isLessThan(seq);
+            stack.fanout().start();
+            for (WsClient tab : tabs)
+                await().atMost(Duration.ofSeconds(60)).until(() -> tab.rawSeqs().contains(seq));
+            await().atMost(Duration.ofSeconds(30)).until(() -> marks.deliveredThrough(s) >= seq);
+        } finally {
+            tabs.forEach(WsClient::close);
+        }
+    }
+}
