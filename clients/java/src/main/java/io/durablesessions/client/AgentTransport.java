@@ -24,7 +24,7 @@ interface AgentTransport {
      */
     record Refused(String code, String message, ObjectNode details, long retryAfterMs) implements Outcome {
         DurableSessionException exception() {
-            return new DurableSessionException(code, message, details);
+            return DurableSessionException.of(code, message, details);
         }
     }
 

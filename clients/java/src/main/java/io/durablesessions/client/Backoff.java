@@ -16,6 +16,7 @@ public record Backoff(Duration initial, Duration max) {
         long cap = initial.toMillis() << Math.min(attempt, 20);
         long upper = Math.min(max.toMillis(), Math.max(cap, initial.toMillis()));
         long lower = Math.max(1, initial.toMillis() / 2);
-        return Duration.ofMillis(lower >= upper ? upper : ThreadLocalRandom.current().nextLong(lower, upper + 1));
+        return Duration.ofMillis(
+                lower >= upper ? upper : ThreadLocalRandom.current().nextLong(lower, upper + 1));
     }
 }

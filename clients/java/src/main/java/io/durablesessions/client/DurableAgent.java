@@ -4,23 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Coalescing;
-import io.durablesessions.events.Event;
+import io.durablesessions.events.EventInput;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.Limits;
+import io.durablesessions.events.TraceParent;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -30,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -39,8 +39,9 @@ import java.util.function.Supplier;
  * {@link #builder}); everything below is the same for both.
  *
  * <ul>
- *   <li>Every append goes through ONE idempotent producer {@code (id, epoch, seq)}, one at a time
- *       (the next is sent when the previous is acked). A timeout, {@code INTERNAL},
+ *   <li>Every append goes through ONE idempotent producer {@code (id, epoch, seq)}, with up to
+ *       {@code maxInFlight} (default 4) on their way at once under consecutive seqs; the service stores
+ *       them in seq order, so appends keep their call order. A timeout, {@code INTERNAL},
  *       {@code CONTENTION}, {@code RATE_LIMITED} or a lost connection or response re-sends the
  *       SAME producer seq, so a lost ack never writes twice ({@code duplicate: true} counts as
  *       success).</li>
@@ -56,39 +57,51 @@ import java.util.function.Supplier;
  *       (over HTTP, that is also when an idle run learns of its control).</li>
  * </ul>
  *
- * <p>Calls are thread-safe. Appends keep the order in which they were called.
+ * <p>Calls are thread-safe. Appends keep the order in which they were called. The parts, each
+ * package-private: {@link ReplyCoalescer} (the window), {@link ProducerQueue} (what goes in one
+ * append), {@link AppendPolicy} (what an answer means), {@link ControlInbox} (runs, fences, control),
+ * {@link AgentTransport} (the WebSocket or the HTTP API).
  */
 public final class DurableAgent implements AutoCloseable {
+    /** Appends on their way at once unless {@link Builder#maxInFlight} says otherwise. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 4;
+
     /** Room left in a stored event for its envelope (ids are at most 128 chars each). */
     private static final int ENVELOPE_RESERVE = 2048;
-    /** Events of one append frame, in encoded bytes: well under the 128 KB message limit. */
-    private static final int APPEND_BUDGET = 100 * 1024;
-    private static final Set<String> RETRY = Set.of("INTERNAL", "CONTENTION", "RATE_LIMITED");
 
     private final String sessionId;
     private final String producerId;
     private final long epoch;
-    private final Duration window;
-    private final int maxDeltaBytes;
-    private final Duration heartbeatInterval;
-    private final Backoff backoff;
-    private final Consumer<ControlEvent> onControl;
+    private final Supplier<String> traceparent;
     private final ScheduledExecutorService timers;
     /** Runs the owner's callbacks, in order, off the threads that send and receive. */
     private final ExecutorService callbacks;
+
+    private final Consumer<AppendRecord> onAppend;
+    private final AppendPolicy policy;
+    private final ProducerQueue queue;
+    private final ReplyCoalescer coalescer;
+    private final ControlInbox inbox;
     private final AgentTransport transport;
     private final Thread sender;
+    /** Sends the appends in flight, each waiting for its own answer (at most {@code maxInFlight} at once). */
+    private final ExecutorService senders;
 
-    // guarded by this
-    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    private final Map<String, RunState> runs = new HashMap<>();
-    private final Set<String> fencedMessages = new HashSet<>();
-    private final List<Reply> buffered = new ArrayList<>();
-    private boolean inFlight;
+    private final int maxInFlight;
+    // guarded by this: the producer seqs sent and not yet passed by (see Slot), the next seq to take, and
+    // the lowest seq that was settled without being stored (-1: none) while later ones were in flight
+    private final TreeMap<Long, Slot> slots = new TreeMap<>();
+    private final ArrayDeque<List<Pending>> renumbered = new ArrayDeque<>();
+    private long nextSendSeq;
+    private long brokenAt = -1;
+    /** The service answered that it holds no state of this producer (its session was erased): start again at 0. */
+    private boolean forgotten;
+    /** Every seq up to this one was acked as stored (-1: none yet, in this numbering). */
+    private long storedThrough = -1;
+
     private volatile boolean closed;
     private volatile DurableSessionException producerFenced;
 
-    private long nextProducerSeq;
     private final AtomicLong appendsAcked = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong duplicateAcks = new AtomicLong();
@@ -97,22 +110,42 @@ public final class DurableAgent implements AutoCloseable {
         sessionId = b.sessionId;
         producerId = b.producerId;
         epoch = b.epoch;
-        window = b.window;
-        maxDeltaBytes = Math.min(b.maxDeltaBytes, Limits.MAX_EVENT_BYTES - ENVELOPE_RESERVE);
-        heartbeatInterval = b.heartbeatInterval;
-        backoff = b.backoff;
-        onControl = b.onControl;
-        timers = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("ds-agent-timers-" + producerId).factory());
-        callbacks = Executors.newSingleThreadExecutor(
-                Thread.ofPlatform().daemon().name("ds-agent-control-" + producerId).factory());
-        transport = b.isHttp()
-                ? new HttpAgentTransport(b.http != null ? b.http : HttpClient.newBuilder()
-                        .connectTimeout(Duration.ofSeconds(10)).build(), b.url, sessionId, b.bearerToken, b.signer,
-                        b.requestTimeout, this::onControlEvent)
-                : new WsAgentTransport(b.http != null ? b.http : HttpClient.newHttpClient(), b.url, b.connectQuery,
-                        sessionId, b.requestTimeout, b.maxConnectionAge, backoff, b.deliver, this::onControlEvent, timers);
-        sender = Thread.ofPlatform().daemon().name("ds-agent-sender-" + producerId).unstarted(this::sendLoop);
+        traceparent = b.traceparent;
+        int maxDeltaBytes = Math.min(b.maxDeltaBytes, Limits.MAX_EVENT_BYTES - ENVELOPE_RESERVE);
+        onAppend = b.onAppend;
+        timers = Executors.newSingleThreadScheduledExecutor(Threads.daemonFactory("ds-agent-timers-" + producerId));
+        callbacks = Executors.newSingleThreadExecutor(Threads.daemonFactory("ds-agent-control-" + producerId));
+        Backoff backoff = b.backoff;
+        policy = new AppendPolicy(backoff::delay);
+        queue = new ProducerQueue(maxDeltaBytes);
+        coalescer = new ReplyCoalescer(b.window, maxDeltaBytes, this::startWindow, this::queueDelta);
+        inbox = new ControlInbox(this, b.onControl, callbacks, new ControlInbox.Actions() {
+            @Override
+            public void dropRun(String runId) {
+                coalescer.dropRun(runId);
+                queue.dropRun(runId);
+            }
+
+            @Override
+            public void dropMessage(String messageId) {
+                coalescer.dropMessage(messageId);
+            }
+
+            @Override
+            public void acknowledgeStop(String runId) {
+                queue.add(new Pending(EventType.RUN_STOP_ACKNOWLEDGED, runId, null, Json.object(), true, null));
+                DurableAgent.this.notifyAll();
+            }
+
+            @Override
+            public void acknowledge(String runId, long seq) {
+                transport.acknowledge(runId, seq);
+            }
+        });
+        transport = b.transport(this);
+        maxInFlight = b.maxInFlight;
+        sender = Threads.unstarted("ds-agent-sender-" + producerId, this::sendLoop);
+        senders = Executors.newFixedThreadPool(maxInFlight, Threads.daemonFactory("ds-agent-append-" + producerId));
     }
 
     /**
@@ -144,21 +177,26 @@ public final class DurableAgent implements AutoCloseable {
         private RequestSigner signer = RequestSigner.NONE;
         private long epoch = System.currentTimeMillis();
         private Duration window = Coalescing.DEFAULT_WINDOW;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
         private int maxDeltaBytes = 16 * 1024;
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration maxConnectionAge = Duration.ofMinutes(110);
         private Backoff backoff = Backoff.DEFAULT;
-        private Consumer<ControlEvent> onControl = e -> { };
+        private Consumer<ControlEvent> onControl = e -> {};
         private Predicate<ObjectNode> deliver = f -> true;
         private HttpClient http;
+        private Consumer<AppendRecord> onAppend;
+        private Supplier<String> traceparent = () -> null;
+        private Function<AgentTransport.ControlSink, AgentTransport> transport;
 
         private Builder(URI url, String sessionId, String producerId) {
             this.url = Objects.requireNonNull(url);
             this.sessionId = Objects.requireNonNull(sessionId);
             this.producerId = Objects.requireNonNull(producerId);
             if (url.getScheme() == null || !SCHEMES.contains(url.getScheme().toLowerCase(Locale.ROOT))) {
-                throw new IllegalArgumentException("url must be ws://, wss:// (WebSocket), http:// or https:// (HTTP API): " + url);
+                throw new IllegalArgumentException(
+                        "url must be ws://, wss:// (WebSocket), http:// or https:// (HTTP API): " + url);
             }
         }
 
@@ -190,6 +228,21 @@ public final class DurableAgent implements AutoCloseable {
         /** The producer epoch: must grow with every restart. Default: the start time in ms. */
         public Builder epoch(long epoch) {
             this.epoch = epoch;
+            return this;
+        }
+
+        /**
+         * How many appends may be on their way at once, each under the next producer seq (docs/protocol.md
+         * §2, {@code producer.pipeline}): 1 sends the next append when the previous one is answered; more
+         * lets a fast producer go on while answers travel (the service stores them in seq order all the
+         * same). At most {@link Limits#MAX_PRODUCER_IN_FLIGHT}; default {@value #DEFAULT_MAX_IN_FLIGHT}.
+         */
+        public Builder maxInFlight(int appends) {
+            if (appends < 1 || appends > Limits.MAX_PRODUCER_IN_FLIGHT) {
+                throw new IllegalArgumentException(
+                        "maxInFlight must be between 1 and " + Limits.MAX_PRODUCER_IN_FLIGHT + ": " + appends);
+            }
+            this.maxInFlight = appends;
             return this;
         }
 
@@ -244,6 +297,34 @@ public final class DurableAgent implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Told of every append once it was answered for good (stored or refused), on the SDK thread that
+         * sent it, before the callers' futures complete: for metrics and tracing. Keep it short. With
+         * several appends in flight, calls for consecutive seqs may overlap or come out of order.
+         */
+        public Builder onAppend(Consumer<AppendRecord> listener) {
+            this.onAppend = Objects.requireNonNull(listener);
+            return this;
+        }
+
+        /** Tests: another way to reach the service (a scripted fake), given where control goes. */
+        Builder transport(Function<AgentTransport.ControlSink, AgentTransport> transport) {
+            this.transport = transport;
+            return this;
+        }
+
+        /**
+         * The W3C {@code traceparent} each append carries (docs/protocol.md §3.1): asked once per append
+         * the agent sends, on its sending thread (so capture a value, e.g. of the span that runs the
+         * agent's turn, rather than read a thread-local context); null sends none, and so does a value
+         * that is not a valid traceparent (the service would refuse the append). Subscribers see it on
+         * every event of that append, and the service's spans continue the trace.
+         */
+        public Builder traceparent(Supplier<String> traceparent) {
+            this.traceparent = Objects.requireNonNull(traceparent);
+            return this;
+        }
+
         /** The JDK client for the WebSocket or for the HTTP requests. */
         public Builder httpClient(HttpClient client) {
             this.http = client;
@@ -262,6 +343,35 @@ public final class DurableAgent implements AutoCloseable {
             a.timers.scheduleWithFixedDelay(a::heartbeatTick, hb, hb, TimeUnit.MILLISECONDS);
             return a;
         }
+
+        private AgentTransport transport(DurableAgent a) {
+            if (transport != null) return transport.apply(a.inbox::deliver);
+            if (isHttp()) {
+                return new HttpAgentTransport(
+                        http != null
+                                ? http
+                                : HttpClient.newBuilder()
+                                        .connectTimeout(Duration.ofSeconds(10))
+                                        .build(),
+                        url,
+                        sessionId,
+                        bearerToken,
+                        signer,
+                        requestTimeout,
+                        a.inbox::deliver);
+            }
+            return new WsAgentTransport(
+                    http != null ? http : HttpClient.newHttpClient(),
+                    url,
+                    connectQuery,
+                    sessionId,
+                    requestTimeout,
+                    maxConnectionAge,
+                    backoff,
+                    deliver,
+                    a.inbox::deliver,
+                    a.timers);
+        }
     }
 
     // ----------------------------------------------------------------------------- public API
@@ -279,32 +389,58 @@ public final class DurableAgent implements AutoCloseable {
     public Run startRun(String runId, String parentRunId) {
         ObjectNode data = Json.object();
         if (parentRunId != null) data.put("parentRunId", parentRunId);
-        Run run;
-        synchronized (this) {
-            if (runs.containsKey(runId)) throw new IllegalStateException("run " + runId + " was started already");
-            run = new Run(runId);
-            runs.put(runId, new RunState(run));
+        if (!inbox.open(runId)) throw new IllegalStateException("run " + runId + " was started already");
+        Run run = new Run(runId);
+        Pending p = enqueue(new Pending(EventType.RUN_STARTED, runId, null, data));
+        if (!await(p.done)) {
+            throw new DurableSessionException.RunFencedException("run " + runId + " could not start", null);
         }
-        Pending p = enqueue(EventType.RUN_STARTED, runId, null, data, false);
-        if (!await(p.done)) throw new DurableSessionException("RUN_FENCED", "run " + runId + " could not start", null);
         return run;
     }
 
     /** Appends any event that is not part of a run (e.g. {@code agent.joined}, {@code custom}). */
     public CompletableFuture<Boolean> append(EventType type, ObjectNode data) {
-        return enqueue(type, null, null, data, false).done;
+        return enqueue(new Pending(type, null, null, data)).done;
+    }
+
+    /**
+     * Appends these events in ONE append, in this order: all are stored or none (docs/protocol.md §3.1).
+     * They belong to one run (their {@code runId}, which must be one of this agent's) or to none, and must
+     * fit one append: at most {@link Limits#MAX_EVENTS_PER_APPEND} events and about 100 KiB. Text deltas
+     * among them are sent as given, not coalesced. Completes with true once stored, false if their run
+     * (or one of their replies) was fenced first.
+     */
+    public CompletableFuture<Boolean> appendAll(List<EventInput> events) {
+        if (events.isEmpty()) return CompletableFuture.completedFuture(true);
+        if (events.size() > Limits.MAX_EVENTS_PER_APPEND) {
+            throw new IllegalArgumentException("at most " + Limits.MAX_EVENTS_PER_APPEND + " events in one append");
+        }
+        String runId = events.get(0).runId();
+        Object group = new Object();
+        List<Pending> pending = new ArrayList<>();
+        for (EventInput e : events) {
+            if (!Objects.equals(runId, e.runId()))
+                throw new IllegalArgumentException("the events of one append share one run");
+            String messageId = e.data().path("messageId").asText(null);
+            pending.add(new Pending(e.type(), runId, messageId, e.data().deepCopy(), false, group));
+        }
+        synchronized (this) {
+            for (Pending p : pending) enqueue(p);
+        }
+        return pending.get(pending.size() - 1).done;
     }
 
     /** Sends everything coalesced so far and waits until every append so far is acked. */
     public boolean flush() {
         CompletableFuture<Boolean> last;
         synchronized (this) {
-            flushBuffers();
-            last = queue.isEmpty() ? null : queue.peekLast().done;
+            coalescer.flushAll();
+            Pending p = queue.last();
+            last = p == null ? null : p.done;
         }
         boolean ok = last == null || await(last.exceptionally(e -> false));
         synchronized (this) {
-            while (inFlight || !queue.isEmpty()) {
+            while (!slots.isEmpty() || !renumbered.isEmpty() || !queue.isEmpty()) {
                 try {
                     wait(50);
                 } catch (InterruptedException e) {
@@ -344,10 +480,12 @@ public final class DurableAgent implements AutoCloseable {
             sender.interrupt();
             timers.shutdownNow();
             synchronized (this) {
-                queue.forEach(p -> p.done.complete(false));
-                queue.clear();
+                queue.clear().forEach(p -> p.done.complete(false));
+                renumbered.forEach(b -> b.forEach(p -> p.done.complete(false)));
+                renumbered.clear();
                 notifyAll();
             }
+            senders.shutdown();
             transport.close();
             callbacks.shutdown(); // callbacks already due still run
         }
@@ -367,72 +505,63 @@ public final class DurableAgent implements AutoCloseable {
 
         /** True once the run is stopped, completed or failed: nothing more is written for it. */
         public boolean isFenced() {
-            synchronized (DurableAgent.this) {
-                RunState s = runs.get(runId);
-                return s == null || s.fenced;
-            }
+            return inbox.isClosed(runId);
         }
 
         /** Starts an assistant reply ({@code message.start}). */
         public Reply startReply(String messageId) {
             Reply r = new Reply(this, messageId);
-            synchronized (DurableAgent.this) {
-                RunState s = runs.get(runId);
-                if (s != null) s.currentReply = messageId;
-            }
-            enqueue(EventType.MESSAGE_START, runId, messageId,
-                    Json.object().put("messageId", messageId).put("role", "assistant"), false);
+            inbox.replyStarted(runId, messageId);
+            enqueue(new Pending(
+                    EventType.MESSAGE_START,
+                    runId,
+                    messageId,
+                    Json.object().put("messageId", messageId).put("role", "assistant")));
             return r;
         }
 
         public CompletableFuture<Boolean> toolCall(String toolCallId, String name, JsonNode arguments) {
             ObjectNode d = Json.object().put("toolCallId", toolCallId).put("name", name);
             d.set("arguments", arguments == null ? Json.object() : arguments);
-            return enqueue(EventType.TOOL_CALL, runId, null, d, false).done;
+            return enqueue(new Pending(EventType.TOOL_CALL, runId, null, d)).done;
         }
 
         public CompletableFuture<Boolean> toolResult(String toolCallId, JsonNode result, boolean isError) {
             ObjectNode d = Json.object().put("toolCallId", toolCallId);
             d.set("result", result);
             if (isError) d.put("isError", true);
-            return enqueue(EventType.TOOL_RESULT, runId, null, d, false).done;
+            return enqueue(new Pending(EventType.TOOL_RESULT, runId, null, d)).done;
         }
 
         /** Any other event of this run ({@code custom}, …). */
         public CompletableFuture<Boolean> append(EventType type, ObjectNode data) {
-            return enqueue(type, runId, null, data, false).done;
+            return enqueue(new Pending(type, runId, null, data)).done;
         }
 
         /** {@code run.completed}; returns false if the run was fenced first. Waits for the ack. */
         public boolean complete() {
-            boolean ok = await(enqueue(EventType.RUN_COMPLETED, runId, null, Json.object(), false).done);
-            markDone(ok);
+            inbox.ending(runId, "completed");
+            boolean ok = await(enqueue(new Pending(EventType.RUN_COMPLETED, runId, null, Json.object())).done);
+            inbox.ended(runId);
             return ok;
         }
 
         /** {@code run.failed}; returns false if the run was fenced first. Waits for the ack. */
         public boolean fail(String reason) {
-            boolean ok = await(enqueue(EventType.RUN_FAILED, runId, null, Json.object().put("reason", reason),
-                    false).done);
-            markDone(ok);
+            inbox.ending(runId, "failed");
+            boolean ok = await(enqueue(new Pending(
+                            EventType.RUN_FAILED, runId, null, Json.object().put("reason", reason)))
+                    .done);
+            inbox.ended(runId);
             return ok;
-        }
-
-        private void markDone(boolean ok) {
-            synchronized (DurableAgent.this) {
-                RunState s = runs.get(runId);
-                if (s != null) s.fenced = true;
-            }
         }
     }
 
-    /** One assistant reply (message) of a run, streamed with {@link #delta}. */
+    /** One assistant reply (message) of a run, streamed with {@link #delta} (and {@link #reasoning}). */
     public final class Reply {
         private final Run run;
         private final String messageId;
-        private final StringBuilder text = new StringBuilder();
-        private int bytes;
-        private boolean ended;
+        private boolean ended; // guarded by DurableAgent.this
 
         private Reply(Run run, String messageId) {
             this.run = run;
@@ -449,9 +578,7 @@ public final class DurableAgent implements AutoCloseable {
 
         /** True once the reply or its run was fenced (interrupted, stopped, …). */
         public boolean isFenced() {
-            synchronized (DurableAgent.this) {
-                return fencedMessages.contains(messageId) || run.isFenced();
-            }
+            return inbox.isMessageFenced(messageId) || run.isFenced();
         }
 
         /**
@@ -459,22 +586,32 @@ public final class DurableAgent implements AutoCloseable {
          * window. Ignored once the reply is fenced.
          */
         public void delta(String more) {
+            add(EventType.TEXT_DELTA, more);
+        }
+
+        /**
+         * Adds to the reply's reasoning ({@code reasoning.delta}, docs/protocol.md §4.2), coalesced
+         * like {@link #delta}; text and reasoning keep the order they were written in.
+         */
+        public void reasoning(String more) {
+            add(EventType.REASONING_DELTA, more);
+        }
+
+        /**
+         * Adds one self-contained part ({@code message.part}: a source, file, data or step part,
+         * docs/protocol.md §4.2) after what was written so far.
+         */
+        public CompletableFuture<Boolean> part(ObjectNode part) {
+            ObjectNode d = Json.object().put("messageId", messageId);
+            d.set("part", part);
+            return enqueue(new Pending(EventType.MESSAGE_PART, run.runId, messageId, d)).done;
+        }
+
+        private void add(EventType type, String more) {
             if (more == null || more.isEmpty()) return;
             synchronized (DurableAgent.this) {
-                if (ended || fencedMessages.contains(messageId) || isRunFenced(run.runId)) return;
-                boolean first = text.isEmpty();
-                text.append(more);
-                bytes += encodedBytes(more, 0, more.length());
-                if (window.isZero() || bytes >= maxDeltaBytes) {
-                    flushReply(this);
-                } else if (first) {
-                    buffered.add(this);
-                    timers.schedule(() -> {
-                        synchronized (DurableAgent.this) {
-                            flushReply(this);
-                        }
-                    }, window.toNanos(), TimeUnit.NANOSECONDS);
-                }
+                if (ended || isFenced()) return;
+                coalescer.add(run.runId, messageId, type, more);
             }
         }
 
@@ -491,7 +628,7 @@ public final class DurableAgent implements AutoCloseable {
             synchronized (DurableAgent.this) {
                 if (ended) return false;
                 ended = true;
-                p = enqueue(EventType.MESSAGE_END, run.runId, messageId, d, false);
+                p = enqueue(new Pending(EventType.MESSAGE_END, run.runId, messageId, d));
             }
             return await(p.done);
         }
@@ -499,56 +636,9 @@ public final class DurableAgent implements AutoCloseable {
 
     // ----------------------------------------------------------------------------- internals
 
-    private static final class RunState {
-        final Run run;
-        boolean fenced;
-        boolean stopAcked;
-        boolean notified;
-        String currentReply;
-        /** Control seen (dedup: control comes at least once) and handled (its callbacks ran). */
-        long lastControlSeq;
-        long handledControlSeq;
-        /** An append of the run was accepted since the last heartbeat tick: that is a sign of life too. */
-        boolean wroteSinceTick;
-
-        RunState(Run run) {
-            this.run = run;
-        }
-    }
-
-    /** One event waiting to be sent. */
-    private static final class Pending {
-        final EventType type;
-        final String runId;
-        final String messageId;
-        final ObjectNode data;
-        final boolean bypassFence;
-        final CompletableFuture<Boolean> done = new CompletableFuture<>();
-
-        Pending(EventType type, String runId, String messageId, ObjectNode data, boolean bypassFence) {
-            this.type = type;
-            this.runId = runId;
-            this.messageId = messageId;
-            this.data = data;
-            this.bypassFence = bypassFence;
-        }
-
-        ObjectNode toInput() {
-            ObjectNode n = Json.object().put("type", type.wire());
-            n.set("data", data);
-            return n;
-        }
-
-        int size() {
-            return Json.write(toInput()).getBytes(StandardCharsets.UTF_8).length;
-        }
-    }
-
-    private synchronized Pending enqueue(EventType type, String runId, String messageId, ObjectNode data,
-                                         boolean bypassFence) {
+    private synchronized Pending enqueue(Pending p) {
         if (closed) throw new IllegalStateException("agent closed");
-        flushBuffers(); // text written before this call goes first
-        Pending p = new Pending(type, runId, messageId, data, bypassFence);
+        coalescer.flushAll(); // text written before this call goes first
         if (producerFenced != null) {
             p.done.completeExceptionally(producerFenced);
         } else {
@@ -558,61 +648,26 @@ public final class DurableAgent implements AutoCloseable {
         return p;
     }
 
-    private void flushBuffers() {
-        for (Reply r : List.copyOf(buffered)) flushReply(r);
-    }
-
-    /** Moves a reply's coalesced text to the queue, split so every event fits. Holds the lock. */
-    private void flushReply(Reply r) {
-        buffered.remove(r);
-        if (r.text.isEmpty()) return;
-        String all = r.text.toString();
-        r.text.setLength(0);
-        r.bytes = 0;
-        if (fencedMessages.contains(r.messageId) || isRunFenced(r.run.runId)) return;
-        int at = 0;
-        while (at < all.length()) {
-            int end = splitPoint(all, at, maxDeltaBytes);
-            queue.add(new Pending(EventType.TEXT_DELTA, r.run.runId, r.messageId,
-                    Json.object().put("messageId", r.messageId).put("text", all.substring(at, end)), false));
-            at = end;
-        }
+    /** The coalescer hands on a piece of a reply's text (holding the lock). */
+    private void queueDelta(String runId, String messageId, EventType type, String text) {
+        if (inbox.isMessageFenced(messageId) || inbox.isFenced(runId)) return;
+        queue.add(new Pending(
+                type,
+                runId,
+                messageId,
+                Json.object().put("messageId", messageId).put("text", text)));
         notifyAll();
     }
 
-    private boolean isRunFenced(String runId) {
-        RunState s = runs.get(runId);
-        return s != null && s.fenced;
-    }
-
-    /** Bytes of {@code s[from, to)} once JSON-escaped and UTF-8 encoded (an upper bound). */
-    static int encodedBytes(CharSequence s, int from, int to) {
-        int n = 0;
-        for (int i = from; i < to; i++) n += charBytes(s.charAt(i));
-        return n;
-    }
-
-    private static int charBytes(char c) {
-        if (c == '"' || c == '\\') return 2;
-        if (c < 0x20) return 6;
-        if (c < 0x80) return 1;
-        if (c < 0x800) return 2;
-        if (Character.isSurrogate(c)) return 2;
-        return 3;
-    }
-
-    /** The end of the longest chunk from {@code at} within {@code budget} bytes, never inside a surrogate pair. */
-    static int splitPoint(String s, int at, int budget) {
-        int n = 0, i = at;
-        while (i < s.length()) {
-            int b = charBytes(s.charAt(i));
-            if (n + b > budget) break;
-            n += b;
-            i++;
-        }
-        if (i == at) i = Math.min(s.length(), at + 1);
-        if (i < s.length() && i > at + 1 && Character.isHighSurrogate(s.charAt(i - 1))) i--;
-        return i;
+    private void startWindow(String messageId, long generation, Duration window) {
+        timers.schedule(
+                () -> {
+                    synchronized (this) {
+                        coalescer.windowEnded(messageId, generation);
+                    }
+                },
+                window.toNanos(),
+                TimeUnit.NANOSECONDS);
     }
 
     private boolean await(CompletableFuture<Boolean> f) {
@@ -629,11 +684,19 @@ public final class DurableAgent implements AutoCloseable {
 
     // -------------------------------------------------------------------------------- sending
 
+    /**
+     * Takes the next append and hands it to a sender with the next producer seq, while fewer than
+     * {@code maxInFlight} are on their way. The service stores a producer's appends in seq order, holding
+     * one whose predecessors are still travelling; so when one is settled without being stored (its run
+     * was fenced, say), the ones after it cannot be stored either: nothing new goes out until they are
+     * all answered, and then they go again under new seqs, from the one that was not stored.
+     */
     private void sendLoop() {
         while (!closed) {
             List<Pending> batch;
+            long seq;
             synchronized (this) {
-                while (queue.isEmpty() && !closed) {
+                while (!closed && !(brokenAt < 0 && slots.size() < maxInFlight && hasWork())) {
                     try {
                         wait(200);
                     } catch (InterruptedException e) {
@@ -641,183 +704,258 @@ public final class DurableAgent implements AutoCloseable {
                     }
                 }
                 if (closed) return;
-                batch = takeBatch();
-                inFlight = true;
+                batch = unfenced(renumbered.isEmpty() ? queue.takeBatch() : renumbered.poll());
+                if (batch.isEmpty()) continue;
+                seq = nextSendSeq++;
+                slots.put(seq, new Slot(batch));
             }
+            List<Pending> sent = batch;
             try {
-                send(batch);
-            } catch (RuntimeException e) {
-                batch.forEach(p -> p.done.completeExceptionally(e));
-            } finally {
-                synchronized (this) {
-                    inFlight = false;
-                    notifyAll();
-                }
+                senders.execute(() -> sendSlot(seq, sent));
+            } catch (RejectedExecutionException e) {
+                sent.forEach(p -> p.done.complete(false)); // closed meanwhile
+                return;
             }
         }
     }
 
-    /** Consecutive events of the same run, within the per-append limits; text of one reply is merged. */
-    private List<Pending> takeBatch() {
-        List<Pending> batch = new ArrayList<>();
-        Pending first = queue.poll();
-        batch.add(first);
-        int bytes = first.size();
-        while (!queue.isEmpty() && batch.size() < Limits.MAX_EVENTS_PER_APPEND) {
-            Pending next = queue.peek();
-            if (!Objects.equals(next.runId, first.runId)) break;
-            Pending prev = batch.get(batch.size() - 1);
-            int size = next.size();
-            if (prev.type == EventType.TEXT_DELTA && next.type == EventType.TEXT_DELTA
-                    && prev.messageId.equals(next.messageId)) {
-                String a = prev.data.path("text").asText(), b = next.data.path("text").asText();
-                if (encodedBytes(a, 0, a.length()) + encodedBytes(b, 0, b.length()) <= maxDeltaBytes) {
-                    queue.poll();
-                    prev.data.put("text", a + b);
-                    prev.done.whenComplete((ok, err) -> { // rides on prev: same outcome
-                        if (err != null) next.done.completeExceptionally(err);
-                        else next.done.complete(ok);
-                    });
-                    bytes += size;
-                    continue;
-                }
-            }
-            if (bytes + size > APPEND_BUDGET) break;
-            batch.add(queue.poll());
-            bytes += size;
-        }
-        return batch;
+    private boolean hasWork() {
+        return !renumbered.isEmpty() || !queue.isEmpty();
     }
 
+    /** The batch without what was fenced meanwhile; the events of one appendAll go together or not at all. */
+    private List<Pending> unfenced(List<Pending> batch) {
+        Set<Object> blocked = new HashSet<>();
+        for (Pending p : batch) if (!inbox.mayWrite(p)) blocked.add(p.group != null ? p.group : p);
+        if (blocked.isEmpty()) return batch;
+        List<Pending> live = new ArrayList<>();
+        for (Pending p : batch) {
+            if (blocked.contains(p) || p.group != null && blocked.contains(p.group)) p.done.complete(false);
+            else live.add(p);
+        }
+        return live;
+    }
 
-    private void send(List<Pending> batch) {
-        int attempt = 0;
-        boolean resent = false;
+    /** One append in flight: sent under {@code seq} until settled, then passed on to the pipeline's bookkeeping. */
+    private void sendSlot(long seq, List<Pending> batch) {
+        Settled settled;
+        try {
+            settled = send(seq, batch);
+        } catch (RuntimeException e) {
+            batch.forEach(p -> p.done.completeExceptionally(e));
+            settled = Settled.NOT_STORED;
+        }
+        synchronized (this) {
+            Slot slot = slots.get(seq);
+            if (slot != null) slot.settled = settled;
+            if (settled == Settled.FORGOTTEN) forgotten = true;
+            if (settled != Settled.STORED && (brokenAt < 0 || seq < brokenAt)) brokenAt = seq;
+            // the bottom of the pipeline is stored: those seqs are done with
+            while (!slots.isEmpty() && slots.firstEntry().getValue().settled == Settled.STORED)
+                storedThrough = slots.pollFirstEntry().getKey();
+            if (brokenAt >= 0 && slots.values().stream().noneMatch(x -> x.settled == null)) {
+                // all answered: the seqs from brokenAt on are free again, and what was refused behind the
+                // unstored one goes again under them, in its order
+                List<List<Pending>> again = new ArrayList<>();
+                for (Slot x : slots.values())
+                    if (x.settled == Settled.RENUMBER || x.settled == Settled.FORGOTTEN) again.add(x.batch);
+                for (int i = again.size() - 1; i >= 0; i--) renumbered.addFirst(again.get(i));
+                nextSendSeq = forgotten ? 0 : brokenAt;
+                storedThrough = nextSendSeq - 1;
+                forgotten = false;
+                slots.clear();
+                brokenAt = -1;
+            }
+            notifyAll();
+        }
+    }
+
+    /** What became of one producer seq. */
+    private enum Settled {
+        /** Stored (or stored earlier: a duplicate). */
+        STORED,
+        /** Answered for good without being stored (fenced, dropped, failed, closed): the callers know. */
+        NOT_STORED,
+        /** Refused because an earlier seq was not stored: to be sent again under another seq. */
+        RENUMBER,
+        /**
+         * Refused because the service holds nothing of this producer any more (the session was erased, and with
+         * it the producer's state): to be sent again, the producer's seqs starting over at 0.
+         */
+        FORGOTTEN
+    }
+
+    /** An append in flight under one producer seq. */
+    private static final class Slot {
+        final List<Pending> batch;
+        Settled settled; // null while on its way
+
+        Slot(List<Pending> batch) {
+            this.batch = batch;
+        }
+    }
+
+    /**
+     * {@code PRODUCER_GAP}: the service waited for an earlier seq in vain. Waits until every earlier seq
+     * in flight is answered: if one of them was not stored, this one goes again under another seq; if
+     * all were, the earlier one just came late and this seq goes again as it is.
+     */
+    private boolean predecessorsStored(long seq) {
+        synchronized (this) {
+            while (!closed) {
+                boolean open = false;
+                for (var e : slots.headMap(seq).values()) if (e.settled == null) open = true;
+                if (!open) return !brokenBelow(seq);
+                try {
+                    wait(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return false;
+        }
+    }
+
+    private synchronized long storedThroughNow() {
+        return storedThrough;
+    }
+
+    private synchronized boolean brokenBelow(long seq) {
+        return brokenAt >= 0 && brokenAt < seq;
+    }
+
+    /** Sends one batch under one producer seq until the service answered it for good, as {@link AppendPolicy} says. */
+    private Settled send(long seq, List<Pending> batch) {
+        AppendPolicy.Attempt attempt = AppendPolicy.Attempt.FIRST;
+        List<String> retried = new ArrayList<>();
+        long firstSent = 0;
+        int gapResends = 0;
         while (!closed) {
-            List<Pending> live = new ArrayList<>();
-            synchronized (this) {
-                for (Pending p : batch) {
-                    boolean fenced = !p.bypassFence && (isRunFenced(p.runId) && p.type != EventType.RUN_STARTED
-                            || p.messageId != null && fencedMessages.contains(p.messageId));
-                    if (fenced) p.done.complete(false);
-                    else live.add(p);
-                }
+            // an earlier seq was settled unstored: the service cannot store this one (nor did it, even if an
+            // answer was lost: it stores in seq order), so it goes again under another seq
+            if (brokenBelow(seq)) return Settled.RENUMBER;
+            // what was fenced meanwhile is dropped; the events of one appendAll go together or not at all. Not
+            // after a lost answer: that attempt may be stored under this producer seq, so the seq goes again
+            // with exactly its events (the service then acks it as a duplicate, or refuses it: nothing stored).
+            // A heartbeat finding the run completed by that very attempt must not turn it into another batch.
+            if (!attempt.resentAfterLoss()) {
+                batch = unfenced(batch);
+                if (batch.isEmpty()) return Settled.NOT_STORED;
             }
-            if (live.isEmpty()) return;
-            batch = live;
-            ObjectNode append = Json.object();
             String runId = batch.get(0).runId;
+            ObjectNode append = Json.object();
             if (runId != null) append.put("runId", runId);
-            long seq;
-            synchronized (this) {
-                seq = nextProducerSeq;
-            }
-            append.putObject("producer").put("id", producerId).put("epoch", epoch).put("seq", seq);
+            append.putObject("producer")
+                    .put("id", producerId)
+                    .put("epoch", epoch)
+                    .put("seq", seq);
+            String tp = traceparent.get();
+            if (TraceParent.isValid(tp)) append.put("traceparent", tp);
             ArrayNode events = append.putArray("events");
             batch.forEach(p -> events.add(p.toInput()));
 
             long started = System.nanoTime();
-            switch (transport.append(append)) {
-                case AgentTransport.Lost lost -> {
-                    if (closed) break;
-                    retries.incrementAndGet(); // lost ack, response or connection: the same producer seq again
-                    resent = true;
-                    // the first re-send goes at once; later ones are paced from the attempt's start, so a
-                    // refused connection does not spin while a timeout that already waited goes on
-                    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                    if (attempt > 0) sleep(backoff.delay(attempt - 1).toMillis() - elapsed);
-                    attempt++;
+            if (firstSent == 0) firstSent = started;
+            // acked before this attempt left: the service stored it before it could have seen this one
+            boolean ackedBefore = storedThroughNow() >= 0;
+            AgentTransport.Outcome outcome = transport.append(append);
+            if (closed && outcome instanceof AgentTransport.Lost) break;
+            if (outcome instanceof AgentTransport.Refused gap && "PRODUCER_GAP".equals(gap.code()) && gapResends < 3) {
+                if (seq > 0 && ackedBefore && gap.details().path("expectedSeq").asLong(-1) == 0) {
+                    // the service stored our seq 0 and now expects 0 again: it knows nothing of this producer,
+                    // its session was erased (and may begin again). Without that ack, seq 0 may just be late.
+                    retried.add(gap.code());
+                    return Settled.FORGOTTEN;
                 }
-                case AgentTransport.Acked ack -> {
-                    if (ack.duplicate()) duplicateAcks.incrementAndGet();
-                    appendsAcked.incrementAndGet();
-                    synchronized (this) {
-                        nextProducerSeq = seq + 1;
-                        RunState s = runId == null ? null : runs.get(runId);
-                        if (s != null) s.wroteSinceTick = true;
-                    }
-                    batch.forEach(p -> p.done.complete(true));
-                    return;
-                }
-                case AgentTransport.Refused refused -> {
-                    if (RETRY.contains(refused.code())) {
-                        retries.incrementAndGet();
-                        sleep(Math.max(refused.retryAfterMs(), backoff.delay(attempt++).toMillis()));
-                    } else if (stopStillBeingRecorded(refused, batch) && attempt < 6) {
-                        // we learned of the stop while the service had claimed it but not yet recorded
-                        // it; our acknowledgement overtook it: again shortly, nothing was written
-                        sleep(backoff.delay(attempt++).toMillis());
-                    } else if (refused(refused, batch, seq, resent)) {
-                        return;
-                    }
+                // an earlier seq of ours was late or not stored: settle that first
+                if (!predecessorsStored(seq)) return closed ? Settled.NOT_STORED : Settled.RENUMBER;
+                gapResends++;
+                retries.incrementAndGet();
+                retried.add(gap.code());
+                continue;
+            }
+            AppendPolicy.Decision d = policy.decide(
+                    outcome,
+                    AppendPolicy.Batch.of(batch),
+                    new AppendPolicy.Attempt(
+                            attempt.retries(),
+                            attempt.resentAfterLoss(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+            // if/else rather than a pattern switch: the SDK compiles with --release 17
+            if (d instanceof AppendPolicy.Resend r) {
+                retries.incrementAndGet();
+                retried.add(r.reason());
+                attempt = new AppendPolicy.Attempt(attempt.retries() + 1, attempt.resentAfterLoss() || r.lost(), 0);
+                Threads.sleep(r.delayMs());
+                continue;
+            }
+            if (d instanceof AppendPolicy.FenceMessages f) {
+                report(seq, batch, retried, firstSent, null, ((AgentTransport.Refused) outcome).code());
+                inbox.fenceMessages(f.messageIds());
+                // nothing was written, by this attempt or an earlier one (the service answers a stored producer seq
+                // as a duplicate before it looks at fences): the rest goes again with the same producer seq
+                attempt = new AppendPolicy.Attempt(attempt.retries(), false, 0);
+                continue;
+            }
+            if (d instanceof AppendPolicy.Stored s) {
+                if (s.duplicate()) duplicateAcks.incrementAndGet();
+                appendsAcked.incrementAndGet();
+                inbox.wrote(runId);
+                report(seq, batch, retried, firstSent, s, null);
+                batch.forEach(p -> p.done.complete(true));
+                return Settled.STORED;
+            } else if (d instanceof AppendPolicy.StoredEarlier) {
+                inbox.wrote(runId);
+                report(seq, batch, retried, firstSent, new AppendPolicy.Stored(0, 0, true), null);
+                batch.forEach(p -> p.done.complete(true));
+                return Settled.STORED;
+            } else {
+                String code = ((AgentTransport.Refused) outcome).code();
+                report(seq, batch, retried, firstSent, null, code);
+                if (d instanceof AppendPolicy.FenceRun f) {
+                    if (runId != null) inbox.fence(runId, f.state(), null, 0, null);
+                    batch.forEach(p -> p.done.complete(false));
+                } else if (d instanceof AppendPolicy.ProducerFenced f) {
+                    producerFenced = f.error();
+                    batch.forEach(p -> p.done.completeExceptionally(f.error()));
+                } else if (d instanceof AppendPolicy.Dropped) {
+                    batch.forEach(p -> p.done.complete(false));
+                } else {
+                    DurableSessionException e = ((AppendPolicy.Failed) d).error();
+                    batch.forEach(p -> p.done.completeExceptionally(e));
                 }
             }
+            return Settled.NOT_STORED;
         }
         batch.forEach(p -> p.done.complete(false)); // closed
+        return Settled.NOT_STORED;
     }
 
-    private static boolean stopStillBeingRecorded(AgentTransport.Refused r, List<Pending> batch) {
-        return "INVALID_TRANSITION".equals(r.code()) && "running".equals(r.details().path("state").asText())
-                && batch.stream().allMatch(p -> p.type == EventType.RUN_STOP_ACKNOWLEDGED);
-    }
-
-    /** Settles a batch the service refused for good; false when the rest goes again (same producer seq). */
-    private boolean refused(AgentTransport.Refused r, List<Pending> batch, long seq, boolean resent) {
-        String runId = batch.get(0).runId;
-        switch (r.code()) {
-            case "MESSAGE_FENCED" -> {
-                String m = r.details().path("messageId").asText(null);
-                synchronized (this) {
-                    if (m != null) fencedMessages.add(m);
-                    else batch.stream().filter(p -> p.messageId != null).forEach(p -> fencedMessages.add(p.messageId));
-                }
-                return false; // nothing was written: the rest goes again with the same producer seq
-            }
-            case "RUN_FENCED" -> {
-                String state = r.details().path("state").asText("");
-                Pending lastEvent = batch.get(batch.size() - 1);
-                if (resent && (state.equals("completed") && lastEvent.type == EventType.RUN_COMPLETED
-                        || state.equals("failed") && lastEvent.type == EventType.RUN_FAILED)) {
-                    // our own earlier attempt ended the run and its ack was lost
-                    synchronized (this) {
-                        nextProducerSeq = seq + 1;
-                    }
-                    batch.forEach(p -> p.done.complete(true));
-                    return true;
-                }
-                if (runId != null) fenced(runId, state, null, 0, null);
-                batch.forEach(p -> p.done.complete(false));
-                return true;
-            }
-            case "STALE_EPOCH" -> {
-                DurableSessionException e = r.exception();
-                producerFenced = e;
-                batch.forEach(p -> p.done.completeExceptionally(e));
-                return true;
-            }
-            case "INVALID_TRANSITION" -> {
-                if (batch.stream().allMatch(p -> p.bypassFence)) {
-                    batch.forEach(p -> p.done.complete(false));
-                    return true;
-                }
-                DurableSessionException e = r.exception();
-                batch.forEach(p -> p.done.completeExceptionally(e));
-                return true;
-            }
-            default -> {
-                DurableSessionException e = r.exception();
-                batch.forEach(p -> p.done.completeExceptionally(e));
-                return true;
-            }
-        }
-    }
-
-    static void sleep(long ms) {
-        if (ms <= 0) return;
+    private void report(
+            long seq,
+            List<Pending> batch,
+            List<String> retried,
+            long firstSent,
+            AppendPolicy.Stored stored,
+            String refusal) {
+        if (onAppend == null) return;
         try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            List<EventInput> events = new ArrayList<>();
+            for (Pending p : batch) events.add(EventInput.of(p.type, p.runId, p.data.deepCopy()));
+            onAppend.accept(new AppendRecord(
+                    seq,
+                    events,
+                    retried,
+                    firstSent,
+                    System.nanoTime(),
+                    stored != null,
+                    stored != null && stored.duplicate(),
+                    stored == null ? 0 : stored.firstSeq(),
+                    stored == null ? 0 : stored.lastSeq(),
+                    refusal));
+        } catch (RuntimeException ignored) {
+            // a failing listener must not break the producer
         }
     }
 
@@ -826,135 +964,17 @@ public final class DurableAgent implements AutoCloseable {
         if (closed) return;
         try {
             transport.maintain();
-            List<String> quiet = new ArrayList<>();
-            synchronized (this) {
-                runs.forEach((id, s) -> {
-                    if (s.fenced) return;
-                    if (s.wroteSinceTick) s.wroteSinceTick = false;
-                    else quiet.add(id);
-                });
-            }
-            for (String runId : quiet) {
+            for (String runId : inbox.quietRuns()) {
                 transport.heartbeat(runId).thenAccept(o -> {
                     String state = o instanceof AgentTransport.Refused r && "RUN_FENCED".equals(r.code())
-                            ? r.details().path("state").asText("") : null;
+                            ? r.details().path("state").asText("")
+                            : null;
                     // "running" while refused: a stop is being recorded; its event (or the next tick) says more
-                    if (state != null && !state.equals("running")) fenced(runId, state, null, 0, null);
+                    if (state != null && !state.equals("running")) inbox.fence(runId, state, null, 0, null);
                 });
             }
         } catch (RuntimeException e) {
             // e.g. the token supplier failed: the next tick tries again (a throw would end the schedule)
-        }
-    }
-
-    // -------------------------------------------------------------------------------- control
-
-    /** A control event from the transport: at least once, in seq order per run. */
-    private void onControlEvent(JsonNode e) {
-        long seq = e.path("seq").asLong();
-        String type = e.path("type").asText();
-        String runId = e.path("runId").asText(null);
-        long handled;
-        synchronized (this) {
-            RunState s = runId == null ? null : runs.get(runId);
-            if (s == null) return; // not one of ours
-            if (seq <= s.lastControlSeq) {
-                handled = s.handledControlSeq;
-            } else {
-                s.lastControlSeq = seq;
-                handled = -1;
-            }
-        }
-        if (handled >= 0) {
-            // a repeat; if its callbacks ran already, the acknowledgement was lost or is on its way
-            if (seq <= handled) transport.acknowledge(runId, handled);
-            return;
-        }
-        Event event;
-        try {
-            event = Event.fromJson(Json.write(e));
-        } catch (RuntimeException unknown) {
-            event = null; // a type this SDK does not know: nothing to obey, still acknowledged
-        }
-        if (event != null) {
-            switch (type) {
-                case "run.stop_requested" -> fenced(runId, "stop_requested", event.dataText("reason"), seq, event);
-                case "run.stopped" -> fenced(runId, "stopped", event.dataText("reason"), seq, event);
-                case "run.interrupted" -> {
-                    String m = event.dataText("messageId");
-                    synchronized (this) {
-                        if (m == null) m = runs.get(runId).currentReply;
-                        if (m != null) fencedMessages.add(m);
-                    }
-                    notify(new ControlEvent(ControlEvent.Kind.INTERRUPT, runId, m, null, seq, event));
-                }
-                case "run.steered" -> notify(new ControlEvent(ControlEvent.Kind.STEER, runId, null,
-                        event.dataText("text"), seq, event));
-                default -> { }
-            }
-        }
-        // after the callbacks above (one thread, in order): acknowledged only once obeyed
-        onCallbackThread(() -> {
-            synchronized (this) {
-                RunState s = runs.get(runId);
-                s.handledControlSeq = Math.max(s.handledControlSeq, seq);
-            }
-            transport.acknowledge(runId, seq);
-        });
-    }
-
-    /** A run of ours is fenced: stop writing it, acknowledge a requested stop, tell the owner once. */
-    private void fenced(String runId, String state, String reason, long seq, Event event) {
-        boolean ack, tell;
-        synchronized (this) {
-            RunState s = runs.get(runId);
-            if (s == null) return;
-            boolean wasOpen = !s.fenced;
-            s.fenced = true;
-            ack = "stop_requested".equals(state) && !s.stopAcked;
-            if (ack) s.stopAcked = true;
-            tell = !s.notified && (wasOpen || ack);
-            if (tell) s.notified = true;
-            for (Reply r : List.copyOf(buffered)) {
-                if (r.run.runId.equals(runId)) {
-                    buffered.remove(r);
-                    r.text.setLength(0);
-                }
-            }
-            queue.removeIf(p -> {
-                if (runId.equals(p.runId) && !p.bypassFence) {
-                    p.done.complete(false);
-                    return true;
-                }
-                return false;
-            });
-            if (ack) {
-                queue.add(new Pending(EventType.RUN_STOP_ACKNOWLEDGED, runId, null, Json.object(), true));
-                notifyAll();
-            }
-        }
-        if (tell) {
-            boolean stop = "stop_requested".equals(state) || "stopped".equals(state);
-            notify(new ControlEvent(stop ? ControlEvent.Kind.CANCEL : ControlEvent.Kind.FENCED, runId, null, reason,
-                    seq, event));
-        }
-    }
-
-    private void notify(ControlEvent e) {
-        onCallbackThread(() -> onControl.accept(e));
-    }
-
-    private void onCallbackThread(Runnable r) {
-        try {
-            callbacks.execute(() -> {
-                try {
-                    r.run();
-                } catch (RuntimeException ignored) {
-                    // the owner's handler must not break the SDK
-                }
-            });
-        } catch (RejectedExecutionException closedAlready) {
-            // closed: nobody is listening any more
         }
     }
 }

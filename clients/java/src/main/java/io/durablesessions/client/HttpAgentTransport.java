@@ -24,7 +24,8 @@ import java.util.function.Supplier;
  */
 final class HttpAgentTransport implements AgentTransport {
     /** Headers the JDK's client writes itself (from the URI and the body) and refuses to take. */
-    private static final Set<String> SET_BY_THE_JDK = Set.of("host", "content-length", "connection", "expect", "upgrade");
+    private static final Set<String> SET_BY_THE_JDK =
+            Set.of("host", "content-length", "connection", "expect", "upgrade");
 
     private final HttpClient http;
     private final String sessionPath;
@@ -39,11 +40,18 @@ final class HttpAgentTransport implements AgentTransport {
      *                    paths start with {@code /v1} below it
      * @param bearerToken asked on every request (tokens expire); null or empty sends no {@code Authorization}
      */
-    HttpAgentTransport(HttpClient http, URI baseUrl, String sessionId, Supplier<String> bearerToken, RequestSigner signer,
-                       Duration requestTimeout, ControlSink sink) {
+    HttpAgentTransport(
+            HttpClient http,
+            URI baseUrl,
+            String sessionId,
+            Supplier<String> bearerToken,
+            RequestSigner signer,
+            Duration requestTimeout,
+            ControlSink sink) {
         this.http = http;
         String base = baseUrl.toString();
-        this.sessionPath = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/sessions/" + sessionId;
+        this.sessionPath =
+                (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/sessions/" + sessionId;
         this.bearerToken = bearerToken;
         this.signer = signer;
         this.requestTimeout = requestTimeout;
@@ -89,12 +97,10 @@ final class HttpAgentTransport implements AgentTransport {
     }
 
     @Override
-    public void maintain() {
-    }
+    public void maintain() {}
 
     @Override
-    public void drop() {
-    }
+    public void drop() {}
 
     @Override
     public void close() {
@@ -115,8 +121,8 @@ final class HttpAgentTransport implements AgentTransport {
         String token = bearerToken.get();
         if (token != null && !token.isEmpty()) headers.put("Authorization", "Bearer " + token);
         headers.putAll(signer.sign("POST", uri, Map.copyOf(headers), bytes.clone()));
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(requestTimeout)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(uri).timeout(requestTimeout).POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
         headers.forEach((name, value) -> {
             if (!SET_BY_THE_JDK.contains(name.toLowerCase(Locale.ROOT))) b.setHeader(name, value);
         });
@@ -138,7 +144,9 @@ final class HttpAgentTransport implements AgentTransport {
      */
     static Outcome outcome(int status, String retryAfter, ObjectNode body) {
         if (status >= 200 && status < 300) {
-            return new Acked(body.path("firstSeq").asLong(0), body.path("lastSeq").asLong(0),
+            return new Acked(
+                    body.path("firstSeq").asLong(0),
+                    body.path("lastSeq").asLong(0),
                     body.path("duplicate").asBoolean(false));
         }
         String code = body.path("code").asText("");
@@ -152,7 +160,8 @@ final class HttpAgentTransport implements AgentTransport {
         }
         String message = body.path("detail").asText(body.path("message").asText("HTTP " + status));
         ObjectNode details = body.get("details") instanceof ObjectNode d ? d : Json.object();
-        long retryAfterMs = Math.max(seconds(retryAfter) * 1000, details.path("retryAfterMs").asLong(0));
+        long retryAfterMs = Math.max(
+                seconds(retryAfter) * 1000, details.path("retryAfterMs").asLong(0));
         return new Refused(code, message, details, retryAfterMs);
     }
 

@@ -3,6 +3,8 @@ package io.durablesessions.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Assembler;
+import io.durablesessions.events.ClientRule;
+import io.durablesessions.events.ErrorCode;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.Json;
 import io.durablesessions.events.SessionState;
@@ -10,10 +12,8 @@ import io.durablesessions.events.SnapshotParts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -56,9 +56,6 @@ public final class SessionSubscriber implements AutoCloseable {
         default void onDeleted() {}
     }
 
-    private static final Set<String> FATAL = Set.of("UNAUTHORIZED", "FORBIDDEN", "INVALID_MESSAGE",
-            "MALFORMED_JSON", "UNKNOWN_ACTION");
-
     private final URI url;
     private final Supplier<String> connectQuery;
     private final String sessionId;
@@ -73,9 +70,10 @@ public final class SessionSubscriber implements AutoCloseable {
     private final ScheduledExecutorService executor;
 
     // state, guarded by this
-    private long last;
+    /** The client rule (events/ClientRule): {@code last}, and events held behind a gap. */
+    private final ClientRule rule;
+
     private boolean synced; // we have a starting point (afterSeq given, or a hydrate finished)
-    private final TreeMap<Long, ObjectNode> buffer = new TreeMap<>();
     private long gapSinceNanos;
     private Assembler assembler = Assembler.empty();
     private SnapshotParts parts;
@@ -85,7 +83,6 @@ public final class SessionSubscriber implements AutoCloseable {
     private int attempts;
     private boolean reconnectScheduled;
     private volatile boolean closed;
-    private long duplicates;
     private int connects;
     private long lastSentNanos = System.nanoTime();
 
@@ -101,10 +98,9 @@ public final class SessionSubscriber implements AutoCloseable {
         backoff = b.backoff;
         http = b.http != null ? b.http : HttpClient.newHttpClient();
         deliver = b.deliver;
-        last = b.afterSeq;
+        rule = new ClientRule(b.afterSeq);
         synced = !b.hydrate;
-        executor = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("ds-subscriber-" + sessionId).factory());
+        executor = Executors.newSingleThreadScheduledExecutor(Threads.daemonFactory("ds-subscriber-" + sessionId));
     }
 
     public static Builder builder(URI url, String sessionId) {
@@ -133,7 +129,7 @@ public final class SessionSubscriber implements AutoCloseable {
 
         /**
          * Produces the {@code $connect} query string for each (re)connect, e.g.
-         * {@code () -> "id=tab-1&role=client"} today or {@code () -> "token=" + freshJwt()}.
+         * {@code () -> "token=" + freshJwt() + "&instance=tab-1"} (a fresh token every time).
          */
         public Builder connectQuery(Supplier<String> query) {
             this.connectQuery = Objects.requireNonNull(query);
@@ -215,7 +211,7 @@ public final class SessionSubscriber implements AutoCloseable {
 
     /** The highest seq applied. */
     public synchronized long lastSeq() {
-        return last;
+        return rule.last();
     }
 
     /** The assembled state of everything applied so far. */
@@ -225,7 +221,12 @@ public final class SessionSubscriber implements AutoCloseable {
 
     /** Events dropped by the client rule (duplicates and already-applied seqs). */
     public synchronized long duplicatesDropped() {
-        return duplicates;
+        return rule.duplicates();
+    }
+
+    /** Events that arrived after a later one had (a catch-up overlapping live delivery): a diagnostic. */
+    public synchronized long outOfOrderArrivals() {
+        return rule.outOfOrder();
     }
 
     /** How many connections were subscribed so far (1 + reconnects). */
@@ -240,7 +241,7 @@ public final class SessionSubscriber implements AutoCloseable {
     /** Waits until an event with at least this seq was applied. */
     public synchronized boolean awaitSeq(long seq, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (last < seq) {
+        while (rule.last() < seq) {
             long left = deadline - System.nanoTime();
             if (left <= 0) return false;
             TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -272,6 +273,88 @@ public final class SessionSubscriber implements AutoCloseable {
         if (a != null) a.close();
         if (b != null) b.close();
         executor.shutdownNow();
+    }
+
+    /**
+     * Asks the run's agent to stop ({@code control} {@code cancel}, docs/protocol.md §3.3) over this
+     * subscriber's connection (its token needs the {@code control} grant). Completes when the service
+     * recorded the stop ({@code run.stop_requested}); fails with a {@link DurableSessionException}
+     * when refused ({@code RUN_FENCED}: the run had ended or was stopping already), or with a
+     * {@link java.util.concurrent.TimeoutException} or connection error when no answer came (then the
+     * stop may or may not be recorded: the log says).
+     */
+    public CompletableFuture<Void> cancel(String runId) {
+        return control(runId, "cancel", null, null);
+    }
+
+    /** Interrupts the run's reply in progress ({@code messageId}, or null for the current one); the run goes on. */
+    public CompletableFuture<Void> interrupt(String runId, String messageId) {
+        return control(runId, "interrupt", null, messageId);
+    }
+
+    /** Gives the running run new instructions ({@code run.steered}). */
+    public CompletableFuture<Void> steer(String runId, String text) {
+        return control(runId, "steer", Objects.requireNonNull(text), null);
+    }
+
+    private CompletableFuture<Void> control(String runId, String command, String text, String messageId) {
+        ObjectNode frame = Json.object()
+                .put("action", "control")
+                .put("sessionId", sessionId)
+                .put("runId", runId)
+                .put("command", command);
+        if (text != null) frame.put("text", text);
+        if (messageId != null) frame.put("messageId", messageId);
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        sendControl(frame, 0, System.nanoTime() + requestTimeout.toNanos(), result);
+        return result;
+    }
+
+    /** Sends once connected; refusals worth a retry ({@code CONTENTION}, …) are sent again, nothing else is. */
+    private void sendControl(ObjectNode frame, int attempt, long deadlineNanos, CompletableFuture<Void> result) {
+        if (closed) {
+            result.completeExceptionally(new IllegalStateException("subscriber closed"));
+            return;
+        }
+        WsConnection c;
+        synchronized (this) {
+            c = current;
+        }
+        if (c == null || !c.isOpen()) {
+            if (System.nanoTime() >= deadlineNanos) {
+                result.completeExceptionally(new TimeoutException("not connected within " + requestTimeout));
+            } else {
+                executor.schedule(() -> sendControl(frame, attempt, deadlineNanos, result), 50, TimeUnit.MILLISECONDS);
+            }
+            return;
+        }
+        c.request(frame.deepCopy())
+                .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync(
+                        (a, err) -> {
+                            if (err != null) {
+                                result.completeExceptionally(err);
+                            } else if ("ack".equals(a.path("type").asText())) {
+                                result.complete(null);
+                            } else {
+                                ErrorCode code =
+                                        ErrorCode.fromWire(a.path("code").asText());
+                                if (code != null && code.retryable() && attempt < 10) {
+                                    long wait = Math.max(
+                                            a.path("details")
+                                                    .path("retryAfterMs")
+                                                    .asLong(0),
+                                            backoff.delay(attempt).toMillis());
+                                    executor.schedule(
+                                            () -> sendControl(frame, attempt + 1, deadlineNanos, result),
+                                            wait,
+                                            TimeUnit.MILLISECONDS);
+                                } else {
+                                    result.completeExceptionally(DurableSessionException.of(a));
+                                }
+                            }
+                        },
+                        executor);
     }
 
     // ------------------------------------------------------------------------------ connections
@@ -331,12 +414,15 @@ public final class SessionSubscriber implements AutoCloseable {
             reconnectScheduled = true;
             delay = backoff.delay(attempts++).toMillis();
         }
-        executor.schedule(() -> {
-            synchronized (this) {
-                reconnectScheduled = false;
-            }
-            connect();
-        }, delay, TimeUnit.MILLISECONDS);
+        executor.schedule(
+                () -> {
+                    synchronized (this) {
+                        reconnectScheduled = false;
+                    }
+                    connect();
+                },
+                delay,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Subscribes on {@code c}: hydrate if we have no starting point yet, else resume after last. */
@@ -349,9 +435,9 @@ public final class SessionSubscriber implements AutoCloseable {
             if (hydrate) {
                 frame.put("hydrate", true);
                 parts = new SnapshotParts();
-                buffer.clear();
+                rule.clearHeld();
             } else {
-                frame.put("afterSeq", last);
+                frame.put("afterSeq", rule.last());
             }
             lastSentNanos = System.nanoTime();
             if (hydrate) {
@@ -377,8 +463,8 @@ public final class SessionSubscriber implements AutoCloseable {
         }
         String type = answer.path("type").asText();
         if ("error".equals(type)) {
-            String code = answer.path("code").asText();
-            if (FATAL.contains(code)) {
+            ErrorCode code = ErrorCode.fromWire(answer.path("code").asText());
+            if (code != null && !code.retryable()) { // refused for good (a token refused, no grant, a bad request)
                 listener.onFailed(DurableSessionException.of(answer));
                 close();
                 return;
@@ -388,7 +474,9 @@ public final class SessionSubscriber implements AutoCloseable {
                 attempt = attempts++;
             }
             long retryAfter = answer.path("details").path("retryAfterMs").asLong(0);
-            executor.schedule(() -> subscribe(c), Math.max(retryAfter, backoff.delay(attempt).toMillis()),
+            executor.schedule(
+                    () -> subscribe(c),
+                    Math.max(retryAfter, backoff.delay(attempt).toMillis()),
                     TimeUnit.MILLISECONDS);
             return;
         }
@@ -424,7 +512,7 @@ public final class SessionSubscriber implements AutoCloseable {
             c = current;
             if (c == null || !c.isOpen()) return;
             long now = System.nanoTime();
-            if (!buffer.isEmpty() && gapSinceNanos != 0 && now - gapSinceNanos >= gapTimeout.toNanos()) {
+            if (rule.hasGap() && gapSinceNanos != 0 && now - gapSinceNanos >= gapTimeout.toNanos()) {
                 gapSinceNanos = now;
                 resubscribe = synced;
             }
@@ -435,7 +523,14 @@ public final class SessionSubscriber implements AutoCloseable {
             }
         }
         if (resubscribe) subscribe(c);
-        if (ping) c.request(Json.object().put("action", "ping")).thenAccept(pong -> onPong(c, pong));
+        if (ping) {
+            c.request(Json.object().put("action", "ping"))
+                    .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenComplete((pong, err) -> {
+                        if (err == null) onPong(c, pong);
+                        else c.abort(); // no pong: the socket is dead although it never said so; reconnect
+                    });
+        }
         if (replace) {
             try {
                 WsConnection fresh = open();
@@ -461,7 +556,7 @@ public final class SessionSubscriber implements AutoCloseable {
         long head = pong.path("heads").path(sessionId).asLong(0);
         boolean behind;
         synchronized (this) {
-            behind = synced && buffer.isEmpty() && head > last && hydrateRequestId == null;
+            behind = synced && !rule.hasGap() && head > rule.last() && hydrateRequestId == null;
         }
         if (behind && !closed) subscribe(c);
     }
@@ -484,7 +579,7 @@ public final class SessionSubscriber implements AutoCloseable {
                     listener.onDeleted();
                 }
             }
-            default -> { }
+            default -> {}
         }
     }
 
@@ -498,7 +593,7 @@ public final class SessionSubscriber implements AutoCloseable {
                 state = parts.state();
                 parts = null;
                 assembler = Assembler.from(state);
-                last = Math.max(last, state.headSeq());
+                rule.advanceTo(state.headSeq());
                 synced = true;
                 notifyAll();
             }
@@ -513,31 +608,16 @@ public final class SessionSubscriber implements AutoCloseable {
 
     /** The client rule: drop seq ≤ last, apply last+1, hold the rest until the gap closes. */
     private void offer(ObjectNode event) {
-        long seq = event.get("seq").asLong();
-        if (seq <= last || buffer.containsKey(seq)) {
-            duplicates++;
-            return;
-        }
-        buffer.put(seq, event);
-        if (synced) drain();
+        if (rule.hold(event) && synced) drain();
     }
 
     private void drain() {
-        Map.Entry<Long, ObjectNode> first;
-        while ((first = buffer.firstEntry()) != null && first.getKey() <= last + 1) {
-            buffer.pollFirstEntry();
-            if (first.getKey() <= last) {
-                duplicates++;
-                continue;
-            }
-            apply(first.getValue());
-        }
-        if (buffer.isEmpty()) gapSinceNanos = 0;
+        rule.drain(this::apply);
+        if (!rule.hasGap()) gapSinceNanos = 0;
         else if (gapSinceNanos == 0) gapSinceNanos = System.nanoTime();
     }
 
     private void apply(ObjectNode raw) {
-        last = raw.get("seq").asLong();
         Event e;
         try {
             e = Event.fromJson(Json.write(raw));

@@ -34,13 +34,22 @@ final class WsAgentTransport implements AgentTransport {
 
     // guarded by this
     private WsConnection conn;
-    private long cursor = -1; // the control subscription's resume point; -1: not subscribed (the session may not exist yet)
+    private long cursor =
+            -1; // the control subscription's resume point; -1: not subscribed (the session may not exist yet)
     private volatile boolean closed;
     private volatile String lastConnectError;
 
-    WsAgentTransport(HttpClient http, URI url, Supplier<String> connectQuery, String sessionId, Duration requestTimeout,
-                     Duration maxConnectionAge, Backoff backoff, Predicate<ObjectNode> deliver, ControlSink sink,
-                     ScheduledExecutorService timers) {
+    WsAgentTransport(
+            HttpClient http,
+            URI url,
+            Supplier<String> connectQuery,
+            String sessionId,
+            Duration requestTimeout,
+            Duration maxConnectionAge,
+            Backoff backoff,
+            Predicate<ObjectNode> deliver,
+            ControlSink sink,
+            ScheduledExecutorService timers) {
         this.http = http;
         this.url = url;
         this.connectQuery = connectQuery;
@@ -93,7 +102,10 @@ final class WsAgentTransport implements AgentTransport {
             c = conn;
         }
         if (c == null || !c.isOpen()) return CompletableFuture.completedFuture(new Lost("not connected"));
-        return c.request(Json.object().put("action", "heartbeat").put("sessionId", sessionId).put("runId", runId))
+        return c.request(Json.object()
+                        .put("action", "heartbeat")
+                        .put("sessionId", sessionId)
+                        .put("runId", runId))
                 .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((a, err) -> err != null ? new Lost(WsConnection.rootMessage(err)) : outcome(a));
     }
@@ -136,11 +148,16 @@ final class WsAgentTransport implements AgentTransport {
 
     private static Outcome outcome(ObjectNode answer) {
         if ("ack".equals(answer.path("type").asText())) {
-            return new Acked(answer.path("firstSeq").asLong(0), answer.path("lastSeq").asLong(0),
+            return new Acked(
+                    answer.path("firstSeq").asLong(0),
+                    answer.path("lastSeq").asLong(0),
                     answer.path("duplicate").asBoolean(false));
         }
         ObjectNode details = answer.get("details") instanceof ObjectNode d ? d : Json.object();
-        return new Refused(answer.path("code").asText("UNKNOWN"), answer.path("message").asText(""), details,
+        return new Refused(
+                answer.path("code").asText("UNKNOWN"),
+                answer.path("message").asText(""),
+                details,
                 details.path("retryAfterMs").asLong(0));
     }
 
@@ -158,8 +175,13 @@ final class WsAgentTransport implements AgentTransport {
                     if (conn != null && conn.isOpen()) return conn;
                 }
                 try {
-                    c = WsConnection.open(http, WsConnection.connectUri(url, connectQuery), Duration.ofSeconds(10),
-                            this::onFrame, this::onClosed, deliver);
+                    c = WsConnection.open(
+                            http,
+                            WsConnection.connectUri(url, connectQuery),
+                            Duration.ofSeconds(10),
+                            this::onFrame,
+                            this::onClosed,
+                            deliver);
                     synchronized (this) {
                         conn = c;
                     }
@@ -176,9 +198,10 @@ final class WsAgentTransport implements AgentTransport {
                 if (resubscribe) subscribeControl(c);
                 return c;
             }
-            if (attempt == 3) System.getLogger(DurableAgent.class.getName()).log(System.Logger.Level.WARNING,
-                    "cannot connect, retrying: " + lastConnectError);
-            DurableAgent.sleep(backoff.delay(attempt++).toMillis());
+            if (attempt == 3)
+                System.getLogger(DurableAgent.class.getName())
+                        .log(System.Logger.Level.WARNING, "cannot connect, retrying: " + lastConnectError);
+            Threads.sleep(backoff.delay(attempt++).toMillis());
         }
         return null;
     }
@@ -186,27 +209,40 @@ final class WsAgentTransport implements AgentTransport {
     private void onClosed(WsConnection c) {
         if (closed) return;
         // reconnect in the background so control events keep coming while no append is pending
-        timers.schedule(() -> {
-            if (!closed) ensureConnected();
-        }, backoff.delay(0).toMillis(), TimeUnit.MILLISECONDS);
+        timers.schedule(
+                () -> {
+                    if (!closed) ensureConnected();
+                },
+                backoff.delay(0).toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private void subscribeControl(WsConnection c) {
-        ObjectNode f = Json.object().put("action", "subscribe").put("sessionId", sessionId).put("controlOnly", true);
+        ObjectNode f = Json.object()
+                .put("action", "subscribe")
+                .put("sessionId", sessionId)
+                .put("controlOnly", true);
         synchronized (this) {
             f.put("afterSeq", cursor);
         }
-        c.request(f).orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).whenCompleteAsync((a, err) -> {
-            if (closed || err != null) return; // a lost connection subscribes again on reconnect
-            if ("subscribed".equals(a.path("type").asText())) {
-                synchronized (this) {
-                    cursor = Math.max(cursor, a.path("headSeq").asLong(0));
-                }
-                if (!a.path("complete").asBoolean(true)) subscribeControl(c);
-            } else {
-                timers.schedule(() -> subscribeControl(c), backoff.delay(1).toMillis(), TimeUnit.MILLISECONDS);
-            }
-        }, timers);
+        c.request(f)
+                .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync(
+                        (a, err) -> {
+                            if (closed || err != null) return; // a lost connection subscribes again on reconnect
+                            if ("subscribed".equals(a.path("type").asText())) {
+                                synchronized (this) {
+                                    cursor = Math.max(cursor, a.path("headSeq").asLong(0));
+                                }
+                                if (!a.path("complete").asBoolean(true)) subscribeControl(c);
+                            } else {
+                                timers.schedule(
+                                        () -> subscribeControl(c),
+                                        backoff.delay(1).toMillis(),
+                                        TimeUnit.MILLISECONDS);
+                            }
+                        },
+                        timers);
     }
 
     private void onFrame(ObjectNode frame) {

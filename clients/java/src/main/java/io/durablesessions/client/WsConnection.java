@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * One WebSocket connection (the JDK's client): JSON frames in and out, answers matched to
@@ -25,9 +27,9 @@ import java.util.function.Predicate;
 final class WsConnection {
     /** Characters per frame: at most 3 UTF-8 bytes each, so a frame stays under 32 KB. */
     static final int CHARS_PER_FRAME = 10_000;
+
     private static final AtomicLong IDS = new AtomicLong();
-    private static final java.util.Set<String> ANSWERS = java.util.Set.of("ack", "error", "subscribed", "pong",
-            "unsubscribed");
+    private static final Set<String> ANSWERS = Set.of("ack", "error", "subscribed", "pong", "unsubscribed");
 
     /** Thrown into pending requests when the connection goes away before the answer came. */
     static final class ConnectionLost extends RuntimeException {
@@ -53,11 +55,18 @@ final class WsConnection {
     }
 
     /** Opens a connection; frames that are not answers go to {@code onFrame}, on the socket's thread. */
-    static WsConnection open(HttpClient http, URI uri, Duration timeout, Consumer<ObjectNode> onFrame,
-                             Consumer<WsConnection> onClosed, Predicate<ObjectNode> deliver) {
+    static WsConnection open(
+            HttpClient http,
+            URI uri,
+            Duration timeout,
+            Consumer<ObjectNode> onFrame,
+            Consumer<WsConnection> onClosed,
+            Predicate<ObjectNode> deliver) {
         WsConnection c = new WsConnection(onFrame, onClosed, deliver);
         try {
-            c.socket = http.newWebSocketBuilder().connectTimeout(timeout).buildAsync(uri, c.listener())
+            c.socket = http.newWebSocketBuilder()
+                    .connectTimeout(timeout)
+                    .buildAsync(uri, c.listener())
                     .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -146,7 +155,8 @@ final class WsConnection {
                     while (at < text.length()) {
                         int end = Math.min(text.length(), at + CHARS_PER_FRAME);
                         if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) end--;
-                        socket.sendText(text.substring(at, end), end == text.length()).get(30, TimeUnit.SECONDS);
+                        socket.sendText(text.substring(at, end), end == text.length())
+                                .get(30, TimeUnit.SECONDS);
                         at = end;
                     }
                 }
@@ -218,7 +228,7 @@ final class WsConnection {
         return q < 0 ? s : s.substring(0, q) + "?…";
     }
 
-    static URI connectUri(URI base, java.util.function.Supplier<String> query) {
+    static URI connectUri(URI base, Supplier<String> query) {
         String q = query == null ? null : query.get();
         if (q == null || q.isEmpty()) return base;
         if (q.startsWith("?")) q = q.substring(1);

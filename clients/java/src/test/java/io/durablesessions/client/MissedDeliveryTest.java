@@ -7,32 +7,31 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
-import io.durablesessions.local.LocalStack;
+import io.durablesessions.local.EmbeddedStack;
+import io.durablesessions.testing.TestStack;
+import io.durablesessions.testing.WithTestStack;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The fan-out gives up on a batch (the management API was down through all its retries; the batch
  * went to the on-failure destination) and nothing is appended after it: an idle reader still gets
  * those events, because its keep-alive ping's answer names the session's head.
+ *
+ * <p>It turns the in-process gateway's management API off, so it needs the local stack in this JVM:
+ * Java 21+ only (the run on a JDK 17 leaves it out: {@code ds.jdk17.excludes} in the pom).
  */
+@WithTestStack
 class MissedDeliveryTest {
-    static LocalStack stack;
+    final TestStack stack;
+    final EmbeddedStack embedded;
 
-    @BeforeAll
-    static void start() {
-        stack = LocalStack.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        stack.gateway().setManagementApiAvailable(true);
-        stack.close();
+    MissedDeliveryTest(TestStack stack, EmbeddedStack embedded) {
+        this.stack = stack;
+        this.embedded = embedded;
     }
 
     @Test
@@ -40,29 +39,37 @@ class MissedDeliveryTest {
         String s = "missed-" + UUID.randomUUID();
         List<Event> seen = new CopyOnWriteArrayList<>();
         try (DurableAgent agent = DurableAgent.builder(stack.httpApiUrl(), s, "p1")
-                .bearerToken(() -> LocalStack.devToken("agent-1", "agent")).connect();
-             SessionSubscriber reader = SessionSubscriber.builder(stack.webSocketUrl(), s).afterSeq(0)
-                     .connectQuery(() -> Stacks.clientQuery("user-1", "tab-1")).pingInterval(Duration.ofSeconds(1))
-                     .listener(new SessionSubscriber.Listener() {
-                         @Override public void onEvent(Event e) { seen.add(e); }
-                     }).start()) {
+                        .bearerToken(() -> stack.token("agent-1", "agent"))
+                        .connect();
+                SessionSubscriber reader = SessionSubscriber.builder(stack.webSocketUrl(), s)
+                        .afterSeq(0)
+                        .connectQuery(() -> stack.clientQuery("user-1", "tab-1"))
+                        .pingInterval(Duration.ofSeconds(1))
+                        .listener(new SessionSubscriber.Listener() {
+                            @Override
+                            public void onEvent(Event e) {
+                                seen.add(e);
+                            }
+                        })
+                        .start()) {
             agent.append(EventType.CUSTOM, custom("before")).join();
             await().atMost(Duration.ofSeconds(20)).until(() -> names(seen).contains("before"));
 
-            int failedBefore = stack.failedBatches().size();
-            stack.gateway().setManagementApiAvailable(false);
+            int failedBefore = embedded.failedBatches().size();
+            embedded.gateway().setManagementApiAvailable(false);
             agent.append(EventType.CUSTOM, custom("lost-1")).join();
             agent.append(EventType.CUSTOM, custom("lost-2")).join();
             // every retry of the fan-out fails; the batch goes to the on-failure destination
-            await().atMost(Duration.ofSeconds(60)).until(() -> stack.failedBatches().size() > failedBefore);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> embedded.failedBatches().size() > failedBefore);
             assertThat(names(seen)).doesNotContain("lost-1", "lost-2");
-            stack.gateway().setManagementApiAvailable(true);
+            embedded.gateway().setManagementApiAvailable(true);
 
             // nothing more is appended: only the ping can reveal what is missing
             await().atMost(Duration.ofSeconds(20)).until(() -> names(seen).containsAll(List.of("lost-1", "lost-2")));
             assertThat(names(seen)).containsExactly("before", "lost-1", "lost-2"); // once each, in order
         } finally {
-            stack.gateway().setManagementApiAvailable(true);
+            embedded.gateway().setManagementApiAvailable(true);
         }
     }
 
@@ -71,6 +78,9 @@ class MissedDeliveryTest {
     }
 
     static List<String> names(List<Event> events) {
-        return events.stream().filter(e -> e.type() == EventType.CUSTOM).map(e -> e.dataText("name")).toList();
+        return events.stream()
+                .filter(e -> e.type() == EventType.CUSTOM)
+                .map(e -> e.dataText("name"))
+                .toList();
     }
 }

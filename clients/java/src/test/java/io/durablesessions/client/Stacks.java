@@ -3,24 +3,25 @@ package io.durablesessions.client;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.SessionState;
-import io.durablesessions.local.LocalStack;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Helpers over a real local stack. */
 final class Stacks {
     private Stacks() {}
 
-    static List<Event> storedLog(LocalStack stack, String session) {
-        List<Event> all = new ArrayList<>();
-        stack.services().sessions().forEachAfter(session, 0, e -> all.add(Event.fromJson(e.json())));
-        return all;
+    /** A started thread: what {@code Thread.ofVirtual().start} was, for the tests' run on Java 17. */
+    static Thread startThread(Runnable r) {
+        Thread t = new Thread(r, "test-stream");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     static String text(List<Event> log, String messageId) {
         StringBuilder sb = new StringBuilder();
         for (Event e : log) {
-            if (e.type() == EventType.TEXT_DELTA && messageId.equals(e.dataText("messageId"))) sb.append(e.dataText("text"));
+            if (e.type() == EventType.TEXT_DELTA && messageId.equals(e.dataText("messageId")))
+                sb.append(e.dataText("text"));
         }
         return sb.toString();
     }
@@ -49,15 +50,5 @@ final class Stacks {
             reply.delta(token);
         }
         return written.toString();
-    }
-
-    /** The {@code $connect} query of an agent: a development token of the local issuer. */
-    static String agentQuery(String id) {
-        return "token=" + LocalStack.devToken(id, "agent") + "&instance=" + id;
-    }
-
-    /** The {@code $connect} query of a user's tab. */
-    static String clientQuery(String id, String instance) {
-        return "token=" + LocalStack.devToken(id, "client") + "&instance=" + instance;
     }
 }

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
-import io.durablesessions.functions.store.StoreSettings;
-import io.durablesessions.local.LocalStack;
+import io.durablesessions.testing.TestStack;
+import io.durablesessions.testing.WithTestStack;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
@@ -16,34 +16,32 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+@WithTestStack(livenessMillis = 6000, stopAckMillis = 5000, presenceGraceMillis = 2000, sweepMillis = 200)
 class StopTest {
-    static LocalStack stack;
+    final TestStack stack;
 
-    @BeforeAll
-    static void start() {
-        stack = LocalStack.start(LocalStack.Config.defaults().withStore(
-                new StoreSettings(Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(2)),
-                Duration.ofMillis(200)));
+    StopTest(TestStack stack) {
+        this.stack = stack;
     }
 
-    @AfterAll
-    static void stop() {
-        stack.close();
-    }
-
-    static ObjectNode control(String session, String run, String command, String text) throws Exception {
-        WsConnection c = WsConnection.open(HttpClient.newHttpClient(),
-                WsConnection.connectUri(stack.webSocketUrl(), () -> Stacks.clientQuery("user-1", "tab-1")), Duration.ofSeconds(5),
-                f -> { }, x -> { }, f -> true);
+    ObjectNode control(String session, String run, String command, String text) throws Exception {
+        WsConnection c = WsConnection.open(
+                HttpClient.newHttpClient(),
+                WsConnection.connectUri(stack.webSocketUrl(), () -> stack.clientQuery("user-1", "tab-1")),
+                Duration.ofSeconds(30),
+                f -> {},
+                x -> {},
+                f -> true);
         try {
-            ObjectNode f = Json.object().put("action", "control").put("sessionId", session).put("runId", run)
+            ObjectNode f = Json.object()
+                    .put("action", "control")
+                    .put("sessionId", session)
+                    .put("runId", run)
                     .put("command", command);
             if (text != null) f.put("text", text);
-            return c.request(f).get(10, TimeUnit.SECONDS);
+            return c.request(f).get(30, TimeUnit.SECONDS);
         } finally {
             c.close();
         }
@@ -55,13 +53,15 @@ class StopTest {
         List<ControlEvent> controls = new CopyOnWriteArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         try (DurableAgent agent = DurableAgent.builder(stack.webSocketUrl(), s, "p1")
-                .connectQuery(() -> Stacks.agentQuery("agent-1")).onControl(e -> {
+                .connectQuery(() -> stack.agentQuery("agent-1"))
+                .onControl(e -> {
                     controls.add(e);
                     if (e.kind() == ControlEvent.Kind.CANCEL) stop.set(true);
-                }).connect()) {
+                })
+                .connect()) {
             DurableAgent.Run run = agent.startRun("run-1");
             DurableAgent.Reply reply = run.startReply("m-1");
-            Thread streaming = Thread.ofVirtual().start(() -> {
+            Thread streaming = Stacks.startThread(() -> {
                 for (int i = 0; i < 2000 && !stop.get(); i++) {
                     reply.delta("t" + i + " ");
                     try {
@@ -73,9 +73,11 @@ class StopTest {
             });
             Thread.sleep(700);
             // a steer first: delivered, the run goes on
-            assertThat(control(s, "run-1", "steer", "be brief").path("type").asText()).isEqualTo("ack");
-            await().atMost(Duration.ofSeconds(20)).until(() -> controls.stream()
-                    .anyMatch(c -> c.kind() == ControlEvent.Kind.STEER && "be brief".equals(c.text())));
+            assertThat(control(s, "run-1", "steer", "be brief").path("type").asText())
+                    .isEqualTo("ack");
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> controls.stream()
+                            .anyMatch(c -> c.kind() == ControlEvent.Kind.STEER && "be brief".equals(c.text())));
             ObjectNode ack = control(s, "run-1", "cancel", null);
             assertThat(ack.path("type").asText()).isEqualTo("ack");
             await().atMost(Duration.ofSeconds(20)).untilTrue(stop);
@@ -83,20 +85,29 @@ class StopTest {
             assertThat(run.isFenced()).isTrue();
             // the agent's run.stop_acknowledged moves the run to stopped (the service's run.stopped only
             // comes when nobody acknowledges)
-            await().atMost(Duration.ofSeconds(20)).until(() -> Stacks.storedLog(stack, s).stream()
-                    .anyMatch(e -> e.type() == EventType.RUN_STOP_ACKNOWLEDGED));
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() ->
+                            stack.storedLog(s).stream().anyMatch(e -> e.type() == EventType.RUN_STOP_ACKNOWLEDGED));
             long appends = agent.appendsAcked();
             reply.delta("after the stop");
             assertThat(reply.end()).isFalse();
             assertThat(agent.appendsAcked()).isEqualTo(appends);
         }
-        List<Event> log = Stacks.storedLog(stack, s);
-        Event requested = log.stream().filter(e -> e.type() == EventType.RUN_STOP_REQUESTED).findFirst().orElseThrow();
+        List<Event> log = stack.storedLog(s);
+        Event requested = log.stream()
+                .filter(e -> e.type() == EventType.RUN_STOP_REQUESTED)
+                .findFirst()
+                .orElseThrow();
         long stoppedAt = requested.data().get("stoppedAtSeq").asLong();
-        assertThat(log).filteredOn(e -> e.type() == EventType.TEXT_DELTA).allSatisfy(e ->
-                assertThat(e.seq()).isLessThanOrEqualTo(stoppedAt));
-        assertThat(log).filteredOn(e -> e.type() == EventType.RUN_STOP_ACKNOWLEDGED).hasSize(1);
-        assertThat(controls).filteredOn(c -> c.kind() == ControlEvent.Kind.CANCEL).hasSize(1);
+        assertThat(log)
+                .filteredOn(e -> e.type() == EventType.TEXT_DELTA)
+                .allSatisfy(e -> assertThat(e.seq()).isLessThanOrEqualTo(stoppedAt));
+        assertThat(log)
+                .filteredOn(e -> e.type() == EventType.RUN_STOP_ACKNOWLEDGED)
+                .hasSize(1);
+        assertThat(controls)
+                .filteredOn(c -> c.kind() == ControlEvent.Kind.CANCEL)
+                .hasSize(1);
     }
 
     @Test
@@ -104,12 +115,15 @@ class StopTest {
         String s = "int-" + UUID.randomUUID();
         List<ControlEvent> controls = new CopyOnWriteArrayList<>();
         try (DurableAgent agent = DurableAgent.builder(stack.webSocketUrl(), s, "p1")
-                .connectQuery(() -> Stacks.agentQuery("agent-1")).onControl(controls::add).connect()) {
+                .connectQuery(() -> stack.agentQuery("agent-1"))
+                .onControl(controls::add)
+                .connect()) {
             DurableAgent.Run run = agent.startRun("run-1");
             DurableAgent.Reply first = run.startReply("m-1");
             first.delta("hello");
             agent.flush();
-            assertThat(control(s, "run-1", "interrupt", null).path("type").asText()).isEqualTo("ack");
+            assertThat(control(s, "run-1", "interrupt", null).path("type").asText())
+                    .isEqualTo("ack");
             await().atMost(Duration.ofSeconds(20)).until(first::isFenced);
             assertThat(controls).extracting(ControlEvent::kind).containsExactly(ControlEvent.Kind.INTERRUPT);
             first.delta(" more");
@@ -119,7 +133,7 @@ class StopTest {
             assertThat(second.end()).isTrue();
             assertThat(run.complete()).isTrue();
         }
-        List<Event> log = Stacks.storedLog(stack, s);
+        List<Event> log = stack.storedLog(s);
         assertThat(Stacks.text(log, "m-1")).isEqualTo("hello");
         assertThat(Stacks.text(log, "m-2")).isEqualTo("again");
     }
@@ -128,9 +142,11 @@ class StopTest {
     void heartbeatsKeepAQuietRunAlive() throws Exception {
         String s = "hb-" + UUID.randomUUID();
         try (DurableAgent agent = DurableAgent.builder(stack.webSocketUrl(), s, "p1")
-                .connectQuery(() -> Stacks.agentQuery("agent-1")).heartbeatInterval(Duration.ofMillis(500)).connect()) {
+                .connectQuery(() -> stack.agentQuery("agent-1"))
+                .heartbeatInterval(Duration.ofMillis(500))
+                .connect()) {
             DurableAgent.Run run = agent.startRun("run-1");
-            Thread.sleep(5000); // longer than the 3 s liveness timeout
+            Thread.sleep(8000); // longer than the 6 s liveness timeout
             assertThat(run.isFenced()).isFalse();
             assertThat(run.complete()).isTrue();
         }

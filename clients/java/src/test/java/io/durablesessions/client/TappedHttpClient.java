@@ -71,16 +71,21 @@ final class TappedHttpClient extends HttpClient {
     }
 
     @Override
-    public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
-                                                            HttpResponse.PushPromiseHandler<T> push) {
+    public <T> CompletableFuture<HttpResponse<T>> sendAsync(
+            HttpRequest request, HttpResponse.BodyHandler<T> handler, HttpResponse.PushPromiseHandler<T> push) {
         return sendAsync(request, handler);
     }
 
     /** Records the exchange; true when its response is to be lost. */
     private boolean record(HttpRequest request, long sent, HttpResponse<?> r) {
         boolean lost = lose.test(request);
-        exchanges.add(new Exchange(request.uri().getPath(), request.headers(), sent, r.statusCode(),
-                r.body() instanceof String s ? s : "", lost));
+        exchanges.add(new Exchange(
+                request.uri().getPath(),
+                request.headers(),
+                sent,
+                r.statusCode(),
+                r.body() instanceof String s ? s : "",
+                lost));
         return lost;
     }
 

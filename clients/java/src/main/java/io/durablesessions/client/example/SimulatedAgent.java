@@ -3,6 +3,7 @@ package io.durablesessions.client.example;
 import io.durablesessions.client.ControlEvent;
 import io.durablesessions.client.DurableAgent;
 import io.durablesessions.client.SessionSubscriber;
+import io.durablesessions.events.Coalescing;
 import io.durablesessions.events.Event;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
@@ -31,12 +32,13 @@ import java.util.function.Supplier;
  */
 public final class SimulatedAgent implements AutoCloseable {
     private static final String[] WORDS = ("durable sessions keep every token of a reply in an ordered log so any tab "
-            + "can resume hydrate or stop the agent while it streams and nothing is lost or repeated").split(" ");
+                    + "can resume hydrate or stop the agent while it streams and nothing is lost or repeated")
+            .split(" ");
 
     /** How the simulated model behaves. */
     public record Options(int tokensPerSecond, int replyTokens, Duration coalesceWindow) {
         public static Options defaults() {
-            return new Options(20, 60, io.durablesessions.events.Coalescing.DEFAULT_WINDOW);
+            return new Options(20, 60, Coalescing.DEFAULT_WINDOW);
         }
     }
 
@@ -54,16 +56,24 @@ public final class SimulatedAgent implements AutoCloseable {
 
     public SimulatedAgent(URI url, Supplier<String> connectQuery, String sessionId, String agentId, Options options) {
         this.options = options;
-        this.agent = DurableAgent.builder(url, sessionId, agentId + "-producer").connectQuery(connectQuery)
-                .coalesceWindow(options.coalesceWindow()).onControl(this::onControl).connect();
-        this.watcher = SessionSubscriber.builder(url, sessionId).connectQuery(connectQuery).afterSeq(0)
+        this.agent = DurableAgent.builder(url, sessionId, agentId + "-producer")
+                .connectQuery(connectQuery)
+                .coalesceWindow(options.coalesceWindow())
+                .onControl(this::onControl)
+                .connect();
+        this.watcher = SessionSubscriber.builder(url, sessionId)
+                .connectQuery(connectQuery)
+                .afterSeq(0)
                 .listener(new SessionSubscriber.Listener() {
                     @Override
                     public void onEvent(Event e) {
                         onSessionEvent(e);
                     }
-                }).start();
-        this.worker = Thread.ofPlatform().daemon().name("simulated-agent-" + agentId).start(this::work);
+                })
+                .start();
+        this.worker = new Thread(this::work, "simulated-agent-" + agentId);
+        worker.setDaemon(true);
+        worker.start();
     }
 
     /** Replies to {@code userText} now, as if a user message with that text had ended. */
@@ -164,9 +174,15 @@ public final class SimulatedAgent implements AutoCloseable {
             System.err.println("set DS_TOKEN to an agent token (scripts/token " + id + " agent)");
             System.exit(2);
         }
-        SimulatedAgent sim = new SimulatedAgent(url, () -> "token=" + token + "&label=simulator", session, id,
-                new Options(rate, tokens, io.durablesessions.events.Coalescing.DEFAULT_WINDOW));
-        sim.agent.append(EventType.AGENT_JOINED, Json.object().put("label", "simulator")).join();
+        SimulatedAgent sim = new SimulatedAgent(
+                url,
+                () -> "token=" + token + "&label=simulator",
+                session,
+                id,
+                new Options(rate, tokens, Coalescing.DEFAULT_WINDOW));
+        sim.agent
+                .append(EventType.AGENT_JOINED, Json.object().put("label", "simulator"))
+                .join();
         System.out.println("simulated agent " + id + " is watching session " + session + " at " + url);
         Runtime.getRuntime().addShutdownHook(new Thread(sim::close));
         Thread.currentThread().join();
