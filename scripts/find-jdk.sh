@@ -31,3 +31,9 @@ ds_find_jdk() {
 }
 
 ds_find_jdk || exit 1
+
+# Maven 3.9 (Guice) touches sun.misc.Unsafe, which JDK 24+ reports with four WARNING lines on every
+# run; allow it quietly (the option exists from JDK 23 on; older JDKs would refuse it)
+if [ "$(ds_java_major "$JAVA_HOME/bin/java")" -ge 23 ] && [[ "${MAVEN_OPTS:-}" != *sun-misc-unsafe-memory-access* ]]; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
