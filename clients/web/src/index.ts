@@ -10,6 +10,7 @@
 // Node agent SDK), '/ai-server' (pipe an AI SDK stream into a session as an agent).
 export { Assembler } from './assembler.js';
 export { ClientRule } from './client-rule.js';
+export { ERROR_CODES, isRetryable, type Recovery } from './errors.js';
 export { joinSnapshot, type SnapshotFrame } from './snapshot.js';
 export {
   DurableSession, DurableSessionError, isValidId, randomId, tabInstanceId,

@@ -5,12 +5,12 @@
 // new tab hydrates the assembled state, then tails live.
 import { Assembler } from './assembler.js';
 import { ClientRule } from './client-rule.js';
+import { isRetryable } from './errors.js';
 import { joinSnapshot, type SnapshotFrame } from './snapshot.js';
 import type { EventInput, RunView, SessionEvent, SessionState } from './types.js';
 import { FENCED_STATES } from './types.js';
 
 const SERVICE_ANSWERS = new Set(['ack', 'error', 'subscribed', 'pong', 'unsubscribed']);
-const RETRY_CODES = new Set(['INTERNAL', 'CONTENTION', 'RATE_LIMITED']);
 const FATAL_SUBSCRIBE = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'INVALID_MESSAGE', 'MALFORMED_JSON', 'UNKNOWN_ACTION']);
 
 /** A random id with a prefix, in the protocol's id alphabet. */
@@ -554,7 +554,7 @@ export class DurableSession {
           continue;
         }
         if (answer.type === 'ack') { this.producer.seq = seq + 1; return answer; }
-        if (RETRY_CODES.has(answer.code)) {
+        if (isRetryable(answer.code)) {
           await sleep(Math.max(answer.details?.retryAfterMs ?? 0, 100 * 2 ** Math.min(attempt, 5)));
           continue;
         }

@@ -15,6 +15,7 @@
 //   its `signal` aborts, pending and later events are dropped, and a requested stop is
 //   acknowledged (`run.stop_acknowledged`).
 // - A run that wrote nothing for `heartbeatIntervalMs` (5 s) sends `heartbeat`.
+import { isRetryable } from '../errors.js';
 import { DurableSessionError, type WebSocketConstructor } from '../session.js';
 import type { MessagePart } from '../types.js';
 import { type Backoff, DEFAULT_BACKOFF, backoffDelay, sleep } from './backoff.js';
@@ -31,7 +32,6 @@ const MAX_EVENTS_PER_APPEND = 64;
 const MAX_PRODUCER_IN_FLIGHT = 16;
 /** Events of one append, in encoded bytes: well under the 128 KB message limit. */
 const APPEND_BUDGET = 100 * 1024;
-const RETRY = new Set(['INTERNAL', 'CONTENTION', 'RATE_LIMITED']);
 
 export type ControlKind = 'cancel' | 'interrupt' | 'steer' | 'fenced';
 
@@ -556,7 +556,7 @@ export class DurableAgent {
         this.stats.retries++;
         continue;
       }
-      if (RETRY.has(o.code)) {
+      if (isRetryable(o.code)) {
         this.stats.retries++;
         await sleep(Math.max(o.retryAfterMs, backoffDelay(this.backoff, attempt++)));
       } else if (stopStillBeingRecorded(o, batch) && attempt < 6) {

@@ -1,5 +1,6 @@
 package io.durablesessions.infra;
 
+import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.TableLayout;
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
@@ -77,7 +78,7 @@ public final class JavaFunction extends Construct {
      */
     static Map<String, String> handlerEnvironment(SessionTables tables, WebSocketApi api, StackConfig config) {
         Map<String, String> env = new LinkedHashMap<>(tables.environment());
-        env.put("MANAGEMENT_ENDPOINT", api.managementEndpoint());
+        env.put(Services.MANAGEMENT_ENDPOINT_ENV, api.managementEndpoint());
         env.putAll(config.handlers().environment());
         return env;
     }

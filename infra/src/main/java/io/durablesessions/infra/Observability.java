@@ -42,7 +42,7 @@ public final class Observability extends Construct {
     public static final String NAMESPACE = Metrics.NAMESPACE;
     public static final String DIMENSION = Metrics.DIMENSION;
     /** The env var that gives each function its {@link #DIMENSION} value (read by {@code Metrics}). */
-    public static final String FUNCTION_ENV = "METRICS_FUNCTION";
+    public static final String FUNCTION_ENV = Metrics.FUNCTION_ENV;
 
     static final int FANOUT_LATENCY_ALARM_MS = 5_000;
 

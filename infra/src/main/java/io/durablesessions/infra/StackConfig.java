@@ -1,5 +1,6 @@
 package io.durablesessions.infra;
 
+import io.durablesessions.functions.auth.AuthConfig;
 import io.durablesessions.functions.auth.IamPrincipals;
 import io.durablesessions.functions.runtime.HandlerSettings;
 import java.time.Duration;
@@ -90,10 +91,10 @@ public record StackConfig(
         /** The authorizer's environment: exactly the variables AuthConfig reads, never an empty one. */
         public Map<String, String> environment() {
             Map<String, String> env = new LinkedHashMap<>();
-            env.put("JWT_ISSUER", issuer);
-            env.put("JWT_AUDIENCE", audience);
-            if (!jwksUrl.isEmpty()) env.put("JWT_JWKS_URL", jwksUrl);
-            if (!publicKeyPem.isEmpty()) env.put("JWT_PUBLIC_KEY_PEM", publicKeyPem);
+            env.put(AuthConfig.ENV_ISSUER, issuer);
+            env.put(AuthConfig.ENV_AUDIENCE, audience);
+            if (!jwksUrl.isEmpty()) env.put(AuthConfig.ENV_JWKS_URL, jwksUrl);
+            if (!publicKeyPem.isEmpty()) env.put(AuthConfig.ENV_PUBLIC_KEY_PEM, publicKeyPem);
             return env;
         }
 

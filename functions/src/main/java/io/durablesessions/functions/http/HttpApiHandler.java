@@ -227,10 +227,7 @@ public final class HttpApiHandler implements RequestHandler<APIGatewayV2HTTPEven
 
     /** A deployment without a token key (IAM only, or the authorizer switched off) verifies no tokens. */
     private static TokenVerifier verifierFromEnvironment(Map<String, String> env) {
-        boolean keyed = env.get("JWT_HS256_SECRET") != null
-                || env.get("JWT_JWKS_URL") != null
-                || env.get("JWT_PUBLIC_KEY_PEM") != null;
-        return keyed ? new TokenVerifier(AuthConfig.fromEnvironment(env)) : null;
+        return AuthConfig.configuredIn(env) ? new TokenVerifier(AuthConfig.fromEnvironment(env)) : null;
     }
 
     private static String body(APIGatewayV2HTTPEvent event) {

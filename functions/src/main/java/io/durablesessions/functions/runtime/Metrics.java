@@ -26,9 +26,12 @@ import software.amazon.cloudwatchlogs.emf.sinks.ISink;
 public final class Metrics {
     public static final String NAMESPACE = "DurableSessions";
     public static final String DIMENSION = "Function";
+    /** The function's name as charted (the CDK sets it to the construct's name; else Lambda's own name). */
+    public static final String FUNCTION_ENV = "METRICS_FUNCTION";
+
     private static final Logger LOG = Logger.getLogger(Metrics.class.getName());
     private static final String FUNCTION =
-            firstSet(System.getenv("METRICS_FUNCTION"), System.getenv("AWS_LAMBDA_FUNCTION_NAME"), "local");
+            firstSet(System.getenv(FUNCTION_ENV), System.getenv("AWS_LAMBDA_FUNCTION_NAME"), "local");
     private static final Environment ENVIRONMENT =
             System.getenv("AWS_LAMBDA_FUNCTION_NAME") != null ? new LambdaEnvironment() : new LocalLog();
 

@@ -34,6 +34,8 @@ public record Services(
         Limits limits,
         Features features,
         Tracing tracing) {
+    /** The management API's endpoint ({@code https://{api}.execute-api.{region}.amazonaws.com/{stage}}), set by the CDK. */
+    public static final String MANAGEMENT_ENDPOINT_ENV = "MANAGEMENT_ENDPOINT";
 
     /** The same services, with their spans going to {@code t} (tests read them from an in-memory SDK). */
     public Services withTracing(Tracing t) {
@@ -84,8 +86,8 @@ public record Services(
     public static Services fromEnvironment() {
         Map<String, String> env = System.getenv();
         Region region = Region.of(env.getOrDefault("AWS_REGION", "us-east-1"));
-        String endpoint = env.get("MANAGEMENT_ENDPOINT");
-        if (endpoint == null) throw new IllegalStateException("MANAGEMENT_ENDPOINT is not set");
+        String endpoint = env.get(MANAGEMENT_ENDPOINT_ENV);
+        if (endpoint == null) throw new IllegalStateException(MANAGEMENT_ENDPOINT_ENV + " is not set");
         DynamoDbClient ddb = Clients.dynamo(region, null);
         HandlerSettings settings = HandlerSettings.fromEnvironment(env);
         return create(

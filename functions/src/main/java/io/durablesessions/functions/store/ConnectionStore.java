@@ -23,8 +23,6 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * API Gateway's 2-hour connection cap, because {@code $disconnect} is best effort.
  */
 public final class ConnectionStore {
-    /** META row: how many sessions the connection subscribes to (the cap is kept in the subscribe transaction). */
-    static final String SUBS = "subs";
     /** API Gateway closes every connection after 2 hours; rows outlive it by a margin, then expire. */
     public static final Duration ROW_TTL = Duration.ofHours(2).plusMinutes(15);
 
@@ -76,13 +74,13 @@ public final class ConnectionStore {
 
     public void register(Connection c) {
         Map<String, AttributeValue> item = new HashMap<>();
-        item.put(Attrs.PK, s(Keys.CONN + c.connectionId()));
+        item.put(Attrs.PK, s(Keys.conn(c.connectionId())));
         item.put(Attrs.SK, s(Keys.META));
-        item.put("principal", s(c.identity().toJson()));
-        if (c.label() != null) item.put("label", s(c.label()));
-        if (c.surface() != null) item.put("surface", s(c.surface()));
-        item.put("instance", s(c.instance()));
-        item.put("connectedAt", n(c.connectedAt()));
+        item.put(ConnectionRow.PRINCIPAL, s(c.identity().toJson()));
+        if (c.label() != null) item.put(ConnectionRow.LABEL, s(c.label()));
+        if (c.surface() != null) item.put(ConnectionRow.SURFACE, s(c.surface()));
+        item.put(ConnectionRow.INSTANCE, s(c.instance()));
+        item.put(ConnectionRow.CONNECTED_AT, n(c.connectedAt()));
         item.put(Attrs.EXPIRES_AT, n(expiry()));
         ddb.putItem(p -> p.tableName(table).item(item));
     }
@@ -90,17 +88,17 @@ public final class ConnectionStore {
     public Connection get(String connectionId) {
         var r = ddb.getItem(g -> g.tableName(table)
                 .consistentRead(true)
-                .key(Map.of(Attrs.PK, s(Keys.CONN + connectionId), Attrs.SK, s(Keys.META))));
+                .key(Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(Keys.META))));
         if (!r.hasItem() || r.item().isEmpty()) return null;
         var i = r.item();
         if (Attrs.num(i, Attrs.EXPIRES_AT, Long.MAX_VALUE) < clock.millis() / 1000) return null; // TTL is lazy
         return new Connection(
                 connectionId,
-                Principal.fromJson(Attrs.str(i, "principal")),
-                Attrs.str(i, "label"),
-                Attrs.str(i, "surface"),
-                Attrs.str(i, "instance"),
-                Attrs.num(i, "connectedAt", 0));
+                Principal.fromJson(Attrs.str(i, ConnectionRow.PRINCIPAL)),
+                Attrs.str(i, ConnectionRow.LABEL),
+                Attrs.str(i, ConnectionRow.SURFACE),
+                Attrs.str(i, ConnectionRow.INSTANCE),
+                Attrs.num(i, ConnectionRow.CONNECTED_AT, 0));
     }
 
     /** What a subscribe did to the connection's subscriptions. */
@@ -127,7 +125,7 @@ public final class ConnectionStore {
             long exp = expiry();
             Map<String, AttributeValue> meta = Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(Keys.META));
             Update count = new Update(table, meta);
-            String subs = count.name(SUBS);
+            String subs = count.name(ConnectionRow.SUBS);
             count.add(subs, n(1));
             count.condition("attribute_exists(" + count.name(Attrs.PK) + ")");
             count.condition("(attribute_not_exists(" + subs + ") OR " + subs + " < " + count.value(n(max)) + ")");
@@ -158,7 +156,7 @@ public final class ConnectionStore {
                     var r = ddb.getItem(
                             g -> g.tableName(table).consistentRead(true).key(meta));
                     if (!r.hasItem() || r.item().isEmpty()) return Subscribed.NOT_REGISTERED;
-                    if (Attrs.num(r.item(), SUBS, 0) >= max) return Subscribed.AT_CAP;
+                    if (Attrs.num(r.item(), ConnectionRow.SUBS, 0) >= max) return Subscribed.AT_CAP;
                 }
                 // a conflict, or the count moved under us: read again and retry
                 BatchReads.backoff(attempt);
@@ -206,9 +204,9 @@ public final class ConnectionStore {
                                 s(Keys.sub(sessionId)),
                                 Attrs.SK,
                                 s(connectionId),
-                                "principal",
+                                ConnectionRow.PRINCIPAL,
                                 s(principal.toJson()),
-                                "controlOnly",
+                                ConnectionRow.CONTROL_ONLY,
                                 AttributeValue.fromBool(controlOnly),
                                 Attrs.EXPIRES_AT,
                                 n(exp))))
@@ -218,8 +216,8 @@ public final class ConnectionStore {
     /** Removes one subscription and gives its place back to the connection's count; nothing when there was none. */
     public void unsubscribe(String connectionId, String sessionId) {
         Update count = new Update(table, Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(Keys.META)));
-        count.add(count.name(SUBS), n(-1));
-        count.condition("attribute_exists(" + count.name(SUBS) + ")");
+        count.add(count.name(ConnectionRow.SUBS), n(-1));
+        count.condition("attribute_exists(" + count.name(ConnectionRow.SUBS) + ")");
         try {
             Conflicts.transactWrite(
                     ddb,
@@ -265,13 +263,13 @@ public final class ConnectionStore {
         for (var item : ddb.queryPaginator(q -> q.tableName(table)
                         .consistentRead(true)
                         .keyConditionExpression("pk = :pk")
-                        .expressionAttributeValues(Map.of(":pk", s(Keys.SUB + sessionId))))
+                        .expressionAttributeValues(Map.of(":pk", s(Keys.sub(sessionId)))))
                 .items()) {
             if (Attrs.num(item, Attrs.EXPIRES_AT, Long.MAX_VALUE) >= now) {
-                AttributeValue c = item.get("controlOnly");
+                AttributeValue c = item.get(ConnectionRow.CONTROL_ONLY);
                 ids.add(new Subscriber(
                         Attrs.str(item, Attrs.SK),
-                        Principal.fromJson(Attrs.str(item, "principal")),
+                        Principal.fromJson(Attrs.str(item, ConnectionRow.PRINCIPAL)),
                         c != null && Boolean.TRUE.equals(c.bool())));
             }
         }
@@ -290,9 +288,9 @@ public final class ConnectionStore {
                 String sessionId = sk.substring(Keys.SUB.length());
                 sessions.add(sessionId);
                 ddb.deleteItem(d ->
-                        d.tableName(table).key(Map.of(Attrs.PK, s(Keys.SUB + sessionId), Attrs.SK, s(connectionId))));
+                        d.tableName(table).key(Map.of(Attrs.PK, s(Keys.sub(sessionId)), Attrs.SK, s(connectionId))));
             }
-            ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(Keys.CONN + connectionId), Attrs.SK, s(sk))));
+            ddb.deleteItem(d -> d.tableName(table).key(Map.of(Attrs.PK, s(Keys.conn(connectionId)), Attrs.SK, s(sk))));
         }
         return who == null ? null : new Removed(who, sessions);
     }
@@ -304,7 +302,7 @@ public final class ConnectionStore {
         ddb.queryPaginator(q -> q.tableName(table)
                         .consistentRead(true)
                         .keyConditionExpression("pk = :pk")
-                        .expressionAttributeValues(Map.of(":pk", s(Keys.CONN + connectionId))))
+                        .expressionAttributeValues(Map.of(":pk", s(Keys.conn(connectionId)))))
                 .items()
                 .forEach(i -> sks.add(Attrs.str(i, Attrs.SK)));
         return sks;

@@ -201,8 +201,8 @@ public final class SessionCatalog {
             // each connection gets its place back under the subscription cap (gone connections have no META)
             Update count = new Update(
                     tables.connections(), Map.of(Attrs.PK, connKeys.get(i).get(Attrs.PK), Attrs.SK, s(Keys.META)));
-            count.add(count.name(ConnectionStore.SUBS), n(-1));
-            count.condition("attribute_exists(" + count.name(ConnectionStore.SUBS) + ")");
+            count.add(count.name(ConnectionRow.SUBS), n(-1));
+            count.condition("attribute_exists(" + count.name(ConnectionRow.SUBS) + ")");
             try {
                 ddb.updateItem(count.request());
             } catch (ConditionalCheckFailedException gone) {

@@ -155,7 +155,6 @@ public final class EmbeddedStack implements AutoCloseable {
             Duration maxConnectionDuration,
             Timing timing,
             int streamShards,
-            boolean serializePerConnection,
             StoreSettings store,
             Duration sweepInterval,
             AuthConfig auth,
@@ -191,7 +190,6 @@ public final class EmbeddedStack implements AutoCloseable {
             b.maxConnectionDuration = maxConnectionDuration;
             b.timing = timing;
             b.streamShards = streamShards;
-            b.serializePerConnection = serializePerConnection;
             b.store = store;
             b.sweepInterval = sweepInterval;
             b.auth = auth;
@@ -267,11 +265,10 @@ public final class EmbeddedStack implements AutoCloseable {
             private Duration maxConnectionDuration = Duration.ofHours(2);
             private Timing timing = Timing.local();
             private int streamShards = 4;
-            private boolean serializePerConnection = false;
             private StoreSettings store =
                     HandlerSettings.fromEnvironment(System.getenv()).store();
             private Duration sweepInterval = Duration.ofSeconds(1);
-            private AuthConfig auth = System.getenv().containsKey("JWT_ISSUER")
+            private AuthConfig auth = System.getenv().containsKey(AuthConfig.ENV_ISSUER)
                     ? AuthConfig.fromEnvironment(System.getenv())
                     : AuthConfig.localDevelopment();
             private Services.Limits limits =
@@ -318,12 +315,6 @@ public final class EmbeddedStack implements AutoCloseable {
             /** 4 by default. */
             public Builder streamShards(int n) {
                 this.streamShards = n;
-                return this;
-            }
-
-            /** False by default: a connection's messages are handled concurrently, as API Gateway does. */
-            public Builder serializePerConnection(boolean b) {
-                this.serializePerConnection = b;
                 return this;
             }
 
@@ -392,7 +383,6 @@ public final class EmbeddedStack implements AutoCloseable {
                         maxConnectionDuration,
                         timing,
                         streamShards,
-                        serializePerConnection,
                         store,
                         sweepInterval,
                         auth,
@@ -451,7 +441,6 @@ public final class EmbeddedStack implements AutoCloseable {
                     .port(port)
                     .idleTimeout(config.idleTimeout())
                     .maxConnectionDuration(config.maxConnectionDuration())
-                    .serializePerConnection(config.serializePerConnection())
                     // one endpoint serves Java clients (?token=) and browsers (subprotocol); AWS configures one source
                     .authorizer(new LocalAuthorizer(
                             new ConnectAuthorizer(verifier, ConnectAuthorizer.TokenSource.EITHER), config.stage()))
