@@ -11,8 +11,11 @@ import io.durablesessions.functions.runtime.Services;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
 import io.durablesessions.functions.store.RunRow;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Live control of runs (docs/protocol.md §6). {@code cancel} fences the run in DynamoDB, then
@@ -53,26 +56,38 @@ public final class Controller {
 
     /** Cancelling a parent cancels every running descendant; siblings of a cancelled sub-run go on. */
     private void cancelSubRuns(Control c, Connection caller) {
-        List<RunRow> runs = services.sessions().runs(c.sessionId());
-        Deque<String> parents = new ArrayDeque<>(List.of(c.runId()));
+        for (RunRow r : descendants(services.sessions().runs(c.sessionId()), c.runId())) {
+            if (r.state() != RunState.RUNNING) continue;
+            direct.deliver(
+                    c.sessionId(),
+                    services.sessions()
+                            .requestStop(
+                                    c.sessionId(),
+                                    r.runId(),
+                                    "cancel",
+                                    caller.principal(),
+                                    "parent run " + c.runId() + " was cancelled"));
+        }
+    }
+
+    /**
+     * Every run below {@code root}, each once. The store refuses a parent that is not a running run of
+     * the session, so no cycle can be written; the walk still visits each run at most once, so a cycle
+     * in older data ends it instead of looping, and its work is bounded by the session's runs.
+     */
+    static List<RunRow> descendants(List<RunRow> runs, String root) {
+        Set<String> seen = new HashSet<>(Set.of(root));
+        List<RunRow> out = new ArrayList<>();
+        Deque<String> parents = new ArrayDeque<>(List.of(root));
         while (!parents.isEmpty()) {
             String parent = parents.pop();
             for (RunRow r : runs) {
-                if (!parent.equals(r.parentRunId())) continue;
+                if (!parent.equals(r.parentRunId()) || !seen.add(r.runId())) continue;
+                out.add(r);
                 parents.push(r.runId());
-                if (r.state() == RunState.RUNNING) {
-                    direct.deliver(
-                            c.sessionId(),
-                            services.sessions()
-                                    .requestStop(
-                                            c.sessionId(),
-                                            r.runId(),
-                                            "cancel",
-                                            caller.principal(),
-                                            "parent run " + c.runId() + " was cancelled"));
-                }
             }
         }
+        return out;
     }
 
     /** {@code Noted} when the run's own agent is alive; otherwise why not. */

@@ -408,14 +408,18 @@ class HostileWriterTest {
         String s = newSession();
         try (WsClient a = agent("agent-a");
                 WsClient user = client("user-1")) {
+            List<String> before = log(s);
             assertRefused(
                     append(a, s, "c1", "{\"type\":\"run.started\",\"data\":{\"parentRunId\":\"c2\"}}"),
                     "RUN_NOT_FOUND");
+            assertThat(log(s)).isEqualTo(before);
             assertAcked(append(a, s, "c1", RUN_STARTED));
             assertAcked(append(a, s, "c2", "{\"type\":\"run.started\",\"data\":{\"parentRunId\":\"c1\"}}"));
             // c1 can never become c2's child: it exists already
+            before = log(s);
             assertRefused(
                     append(a, s, "c1", "{\"type\":\"run.started\",\"data\":{\"parentRunId\":\"c2\"}}"), "RUN_EXISTS");
+            assertThat(log(s)).isEqualTo(before);
             ObjectNode cancel = user.request(Json.object()
                     .put("action", "control")
                     .put("sessionId", s)
@@ -426,6 +430,8 @@ class HostileWriterTest {
             // a fenced parent takes no new child
             assertRefused(
                     append(a, s, "c3", "{\"type\":\"run.started\",\"data\":{\"parentRunId\":\"c1\"}}"), "RUN_FENCED");
+            // (the stop's own events may still be added by the sweeper; nothing of c3 is stored)
+            assertThat(log(s)).noneMatch(e -> e.contains("\"c3\""));
         }
     }
 
