@@ -50,6 +50,7 @@ final class CaseLoader {
                         "method", "!path", "as", "subject", "token", "body", "raw", "headers", "expect", "capture",
                         "timeout"));
         STEP_ARGS.put("loop", Set.of("!times", "var", "from", "!steps"));
+        STEP_ARGS.put("paced", Set.of("!on", "!frame", "!perSecond", "!seconds", "senders", "name", "as"));
         STEP_ARGS.put("parallel", Set.of());
         STEP_ARGS.put("eventually", Set.of("!timeout", "every", "!steps"));
         STEP_ARGS.put("check", Set.of());

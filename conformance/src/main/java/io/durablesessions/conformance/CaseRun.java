@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /** One case being run: its variables, connections and log marks, and the interpreter of its steps. */
 final class CaseRun {
@@ -75,6 +76,8 @@ final class CaseRun {
         vars.put("heartbeatEvery", seconds(o.livenessTimeout().dividedBy(5)));
         vars.put("presenceBudget", o.presenceBudget());
         vars.put("presenceOverBudget", o.presenceBudget() + 5);
+        vars.put("rateLimit", o.messagesPerSecond());
+        vars.put("rateLimitNinetyPercent", DoubleNode.valueOf(o.messagesPerSecond() * 0.9));
         for (String p : Principals.ALL.keySet()) {
             try {
                 vars.put(p, kit.subject(p, null, no));
@@ -141,6 +144,7 @@ final class CaseRun {
                 scope.capture(s.obj().get("as").asText(), LongNode.valueOf(last));
             }
             case "rawFrame" -> rawFrame(s.obj(), scope);
+            case "paced" -> paced(s.obj(), scope);
             default -> throw new CaseFailure("unknown step " + s.kind());
         }
     }
@@ -587,6 +591,59 @@ final class CaseRun {
     }
 
     // ------------------------------------------------------------------ control flow
+
+    /**
+     * {@code paced: {on, frame, perSecond, seconds, senders, name, as}}: sends {@code frame} at
+     * {@code perSecond} in all for {@code seconds}, from {@code senders} threads each on its own
+     * schedule (offset from the others), without waiting for answers. Each copy gets its own
+     * requestId and the request name {@code name<k>} (for {@code answerCounts}); {@code as} captures how
+     * many were sent.
+     */
+    private void paced(ObjectNode a, Vars scope) {
+        Conn cn = conns.get(scope.string(a.get("on").asText()));
+        double perSecond = scope.subst(a.get("perSecond")).asDouble();
+        Duration length = duration(a.get("seconds"), scope, Duration.ofSeconds(1));
+        int senders = a.has("senders") ? scope.subst(a.get("senders")).asInt() : 1;
+        if (perSecond <= 0 || senders < 1) throw new CaseFailure("paced needs perSecond > 0 and senders >= 1");
+        String name = scope.string(a.path("name").asText("paced"));
+        JsonNode template = scope.subst(a.get("frame"));
+        if (!(template instanceof ObjectNode)) throw new CaseFailure("a frame is a JSON object");
+        long interval = (long) (senders * 1e9 / perSecond);
+        long perSender = Math.max(1, length.toNanos() / interval);
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger unsent = new AtomicInteger();
+        long begin = System.nanoTime() + 20_000_000L;
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < senders; t++) {
+            long offset = t * interval / senders;
+            threads.add(Thread.ofPlatform().daemon().start(() -> {
+                for (long i = 0; i < perSender && !cancelled.get(); i++) {
+                    // pacing a load to a schedule, not waiting for a result
+                    LockSupport.parkNanos(begin + offset + i * interval - System.nanoTime());
+                    int k = next.getAndIncrement();
+                    ObjectNode frame = ((ObjectNode) template).deepCopy();
+                    String rid = name + "-" + kit.runTag + "-" + k;
+                    frame.put("requestId", rid);
+                    cn.sentFrames.put(rid, frame);
+                    cn.sentAt.put(rid, cn.frameCount());
+                    cn.requests.put(name + k, rid);
+                    if (!cn.sendText(Jsons.write(frame))) unsent.incrementAndGet();
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CaseFailure("interrupted while sending");
+            }
+        }
+        if (unsent.get() > 0)
+            throw new CaseFailure(unsent.get() + " of " + next.get() + " frames could not be sent on " + cn.name
+                    + " (closed with " + cn.closeCode() + ")");
+        if (a.has("as")) scope.capture(a.get("as").asText(), IntNode.valueOf(next.get()));
+    }
 
     private void loop(Case.Step s, Vars scope) {
         ObjectNode a = s.obj();

@@ -39,6 +39,7 @@ public final class Main {
               --presence-grace D     the deployment's PRESENCE_GRACE_SECONDS (default 5s)
               --sweep-interval D     how often its sweeper runs (default 60s, EventBridge's minute; 1s locally)
               --presence-budget N    its PRESENCE_JOINS_PER_MINUTE (default 30)
+              --rate-limit N         its RATE_LIMIT_PER_SECOND (default 500)
               --answer-timeout D     how long an answer may take (default 30s)
               --event-timeout D      how long a delivery may take (default 30s)
               --expiring D           how long an "expiring" token lives after it is minted (default 8s)
@@ -127,6 +128,7 @@ public final class Main {
             "presence-grace",
             "sweep-interval",
             "presence-budget",
+            "rate-limit",
             "answer-timeout",
             "event-timeout",
             "expiring",
@@ -180,6 +182,8 @@ public final class Main {
                         .toList()
                 : List.of();
         int budget = o.containsKey("presence-budget") ? Integer.parseInt(o.get("presence-budget")) : 30;
+        int rate = o.containsKey("rate-limit") ? Integer.parseInt(o.get("rate-limit")) : 500;
+        if (rate < 1) throw new IllegalArgumentException("--rate-limit is a number of messages per second, at least 1");
         return new Options(
                 ws,
                 http,
@@ -193,6 +197,7 @@ public final class Main {
                 dur(o, "presence-grace", "5s"),
                 dur(o, "sweep-interval", "60s"),
                 budget,
+                rate,
                 (int) dur(o, "expiring", "8s").toSeconds(),
                 o.containsKey("cases") ? Path.of(o.get("cases")) : null,
                 o.containsKey("verbose"));

@@ -23,6 +23,7 @@ import java.util.List;
  * @param presenceGrace   the deployment's PRESENCE_GRACE_SECONDS
  * @param sweepInterval   how often the deployment's sweeper runs (1 minute in AWS, 1 second locally)
  * @param presenceBudget  the deployment's PRESENCE_JOINS_PER_MINUTE
+ * @param messagesPerSecond the deployment's RATE_LIMIT_PER_SECOND (messages per second per connection)
  * @param expiringSeconds how long an "expiring" token stays valid after it is minted
  * @param casesDir        run the cases of this directory instead of the built-in ones (null: built-in)
  */
@@ -39,6 +40,7 @@ record Options(
         Duration presenceGrace,
         Duration sweepInterval,
         int presenceBudget,
+        int messagesPerSecond,
         int expiringSeconds,
         Path casesDir,
         boolean verbose) {
@@ -58,6 +60,7 @@ record Options(
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(60),
                 30,
+                500,
                 8,
                 null,
                 false);
@@ -77,6 +80,7 @@ record Options(
                 grace,
                 sweep,
                 presenceBudget,
+                messagesPerSecond,
                 expiringSeconds,
                 casesDir,
                 verbose);
@@ -96,6 +100,7 @@ record Options(
                 presenceGrace,
                 sweepInterval,
                 presenceBudget,
+                messagesPerSecond,
                 expiringSeconds,
                 casesDir,
                 verbose);
@@ -115,6 +120,7 @@ record Options(
                 presenceGrace,
                 sweepInterval,
                 presenceBudget,
+                messagesPerSecond,
                 expiringSeconds,
                 casesDir,
                 verbose);
@@ -134,6 +140,27 @@ record Options(
                 presenceGrace,
                 sweepInterval,
                 budget,
+                messagesPerSecond,
+                expiringSeconds,
+                casesDir,
+                verbose);
+    }
+
+    Options withMessagesPerSecond(int rate) {
+        return new Options(
+                ws,
+                http,
+                prefix,
+                only,
+                tokenVia,
+                answerTimeout,
+                eventTimeout,
+                livenessTimeout,
+                stopAckTimeout,
+                presenceGrace,
+                sweepInterval,
+                presenceBudget,
+                rate,
                 expiringSeconds,
                 casesDir,
                 verbose);
@@ -153,6 +180,7 @@ record Options(
                 presenceGrace,
                 sweepInterval,
                 presenceBudget,
+                messagesPerSecond,
                 expiringSeconds,
                 casesDir,
                 verbose);

@@ -20,7 +20,7 @@ final class Report {
         out.println("  tokens     " + tokens.describe() + ", via " + o.tokenVia());
         out.println("  timeouts   liveness " + secs(o.livenessTimeout()) + ", stop ack " + secs(o.stopAckTimeout())
                 + ", presence grace " + secs(o.presenceGrace()) + ", sweep " + secs(o.sweepInterval())
-                + ", presence budget " + o.presenceBudget() + "/min");
+                + ", presence budget " + o.presenceBudget() + "/min, rate " + o.messagesPerSecond() + "/s");
         out.println();
     }
 

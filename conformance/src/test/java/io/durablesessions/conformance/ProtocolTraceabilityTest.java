@@ -315,6 +315,7 @@ class ProtocolTraceabilityTest {
         assertThat(o.stopAckTimeout()).isEqualTo(StoreSettings.DEFAULTS.ackTimeout());
         assertThat(o.presenceGrace()).isEqualTo(StoreSettings.DEFAULTS.presenceGrace());
         assertThat(o.presenceBudget()).isEqualTo(Services.Limits.DEFAULTS.presenceJoinsPerMinute());
+        assertThat(o.messagesPerSecond()).isEqualTo(Services.Limits.DEFAULTS.messagesPerSecond());
     }
 
     private static List<String> minus(List<String> a, List<String> b) {

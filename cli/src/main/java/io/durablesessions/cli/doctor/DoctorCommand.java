@@ -134,6 +134,9 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--presence-budget", paramLabel = "N", description = "Its PRESENCE_JOINS_PER_MINUTE (default 30).")
     Integer presenceBudget;
 
+    @Option(names = "--rate-limit", paramLabel = "N", description = "Its RATE_LIMIT_PER_SECOND (default 500).")
+    Integer rateLimit;
+
     @Option(
             names = "--answer-timeout",
             paramLabel = "D",
@@ -239,6 +242,7 @@ public final class DoctorCommand implements Callable<Integer> {
         duration(a, "--answer-timeout", answerTimeout);
         duration(a, "--event-timeout", eventTimeout);
         if (presenceBudget != null) a.addAll(List.of("--presence-budget", presenceBudget.toString()));
+        if (rateLimit != null) a.addAll(List.of("--rate-limit", rateLimit.toString()));
         if (verbose) a.add("--verbose");
         return a;
     }
