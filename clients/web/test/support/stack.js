@@ -68,7 +68,11 @@ function urls(port) {
 }
 
 export async function launchStack({ tokensPerSecond = 40, replyTokens = 120 } = {}) {
-  const env = { LIVENESS_TIMEOUT_SECONDS: String(TEST_LIVENESS_SECONDS) };
+  // The tests open dozens of tabs a minute, all as the demo's one user, on new sessions that the
+  // demo's one agent principal joins. The default budget (30 presence announcements per subject per
+  // minute, docs/security.md) would then silently skip announcements, and the tests that look at
+  // presence would pass or fail by where the minute boundary falls.
+  const env = { LIVENESS_TIMEOUT_SECONDS: String(TEST_LIVENESS_SECONDS), PRESENCE_JOINS_PER_MINUTE: '1000' };
   const port = await freePort();
   const child = spawn(javaBin(), ['-cp', stackClasspath(), 'io.durablesessions.lab.LocalMain'], {
     cwd: REPO,
