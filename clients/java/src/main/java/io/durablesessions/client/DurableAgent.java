@@ -12,14 +12,12 @@ import io.durablesessions.events.TraceParent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -90,14 +88,8 @@ public final class DurableAgent implements AutoCloseable {
     private final int maxInFlight;
     // guarded by this: the producer seqs sent and not yet passed by (see Slot), the next seq to take, and
     // the lowest seq that was settled without being stored (-1: none) while later ones were in flight
-    private final TreeMap<Long, Slot> slots = new TreeMap<>();
-    private final ArrayDeque<List<Pending>> renumbered = new ArrayDeque<>();
-    private long nextSendSeq;
-    private long brokenAt = -1;
-    /** The service answered that it holds no state of this producer (its session was erased): start again at 0. */
-    private boolean forgotten;
-    /** Every seq up to this one was acked as stored (-1: none yet, in this numbering). */
-    private long storedThrough = -1;
+    /** The producer seqs in flight; guarded by this agent's lock. */
+    private final ProducerPipeline<List<Pending>> pipeline;
 
     private volatile boolean closed;
     private volatile DurableSessionException producerFenced;
@@ -144,6 +136,7 @@ public final class DurableAgent implements AutoCloseable {
         });
         transport = b.transport(this);
         maxInFlight = b.maxInFlight;
+        pipeline = new ProducerPipeline<>(maxInFlight);
         sender = Threads.unstarted("ds-agent-sender-" + producerId, this::sendLoop);
         senders = Executors.newFixedThreadPool(maxInFlight, Threads.daemonFactory("ds-agent-append-" + producerId));
     }
@@ -440,7 +433,7 @@ public final class DurableAgent implements AutoCloseable {
         }
         boolean ok = last == null || await(last.exceptionally(e -> false));
         synchronized (this) {
-            while (!slots.isEmpty() || !renumbered.isEmpty() || !queue.isEmpty()) {
+            while (!pipeline.isIdle() || !queue.isEmpty()) {
                 try {
                     wait(50);
                 } catch (InterruptedException e) {
@@ -481,8 +474,7 @@ public final class DurableAgent implements AutoCloseable {
             timers.shutdownNow();
             synchronized (this) {
                 queue.clear().forEach(p -> p.done.complete(false));
-                renumbered.forEach(b -> b.forEach(p -> p.done.complete(false)));
-                renumbered.clear();
+                for (List<Pending> b; (b = pipeline.takeRenumbered()) != null; ) b.forEach(p -> p.done.complete(false));
                 notifyAll();
             }
             senders.shutdown();
@@ -696,7 +688,7 @@ public final class DurableAgent implements AutoCloseable {
             List<Pending> batch;
             long seq;
             synchronized (this) {
-                while (!closed && !(brokenAt < 0 && slots.size() < maxInFlight && hasWork())) {
+                while (!closed && !(pipeline.hasRoom() && hasWork())) {
                     try {
                         wait(200);
                     } catch (InterruptedException e) {
@@ -704,10 +696,9 @@ public final class DurableAgent implements AutoCloseable {
                     }
                 }
                 if (closed) return;
-                batch = unfenced(renumbered.isEmpty() ? queue.takeBatch() : renumbered.poll());
+                batch = unfenced(pipeline.hasRenumbered() ? pipeline.takeRenumbered() : queue.takeBatch());
                 if (batch.isEmpty()) continue;
-                seq = nextSendSeq++;
-                slots.put(seq, new Slot(batch));
+                seq = pipeline.open(batch);
             }
             List<Pending> sent = batch;
             try {
@@ -720,7 +711,7 @@ public final class DurableAgent implements AutoCloseable {
     }
 
     private boolean hasWork() {
-        return !renumbered.isEmpty() || !queue.isEmpty();
+        return pipeline.hasRenumbered() || !queue.isEmpty();
     }
 
     /** The batch without what was fenced meanwhile; the events of one appendAll go together or not at all. */
@@ -738,60 +729,16 @@ public final class DurableAgent implements AutoCloseable {
 
     /** One append in flight: sent under {@code seq} until settled, then passed on to the pipeline's bookkeeping. */
     private void sendSlot(long seq, List<Pending> batch) {
-        Settled settled;
+        ProducerPipeline.Settled settled;
         try {
             settled = send(seq, batch);
         } catch (RuntimeException e) {
             batch.forEach(p -> p.done.completeExceptionally(e));
-            settled = Settled.NOT_STORED;
+            settled = ProducerPipeline.Settled.NOT_STORED;
         }
         synchronized (this) {
-            Slot slot = slots.get(seq);
-            if (slot != null) slot.settled = settled;
-            if (settled == Settled.FORGOTTEN) forgotten = true;
-            if (settled != Settled.STORED && (brokenAt < 0 || seq < brokenAt)) brokenAt = seq;
-            // the bottom of the pipeline is stored: those seqs are done with
-            while (!slots.isEmpty() && slots.firstEntry().getValue().settled == Settled.STORED)
-                storedThrough = slots.pollFirstEntry().getKey();
-            if (brokenAt >= 0 && slots.values().stream().noneMatch(x -> x.settled == null)) {
-                // all answered: the seqs from brokenAt on are free again, and what was refused behind the
-                // unstored one goes again under them, in its order
-                List<List<Pending>> again = new ArrayList<>();
-                for (Slot x : slots.values())
-                    if (x.settled == Settled.RENUMBER || x.settled == Settled.FORGOTTEN) again.add(x.batch);
-                for (int i = again.size() - 1; i >= 0; i--) renumbered.addFirst(again.get(i));
-                nextSendSeq = forgotten ? 0 : brokenAt;
-                storedThrough = nextSendSeq - 1;
-                forgotten = false;
-                slots.clear();
-                brokenAt = -1;
-            }
+            pipeline.settle(seq, settled);
             notifyAll();
-        }
-    }
-
-    /** What became of one producer seq. */
-    private enum Settled {
-        /** Stored (or stored earlier: a duplicate). */
-        STORED,
-        /** Answered for good without being stored (fenced, dropped, failed, closed): the callers know. */
-        NOT_STORED,
-        /** Refused because an earlier seq was not stored: to be sent again under another seq. */
-        RENUMBER,
-        /**
-         * Refused because the service holds nothing of this producer any more (the session was erased, and with
-         * it the producer's state): to be sent again, the producer's seqs starting over at 0.
-         */
-        FORGOTTEN
-    }
-
-    /** An append in flight under one producer seq. */
-    private static final class Slot {
-        final List<Pending> batch;
-        Settled settled; // null while on its way
-
-        Slot(List<Pending> batch) {
-            this.batch = batch;
         }
     }
 
@@ -803,9 +750,7 @@ public final class DurableAgent implements AutoCloseable {
     private boolean predecessorsStored(long seq) {
         synchronized (this) {
             while (!closed) {
-                boolean open = false;
-                for (var e : slots.headMap(seq).values()) if (e.settled == null) open = true;
-                if (!open) return !brokenBelow(seq);
+                if (!pipeline.earlierInFlight(seq)) return !pipeline.brokenBelow(seq);
                 try {
                     wait(200);
                 } catch (InterruptedException e) {
@@ -818,15 +763,15 @@ public final class DurableAgent implements AutoCloseable {
     }
 
     private synchronized long storedThroughNow() {
-        return storedThrough;
+        return pipeline.storedThrough();
     }
 
     private synchronized boolean brokenBelow(long seq) {
-        return brokenAt >= 0 && brokenAt < seq;
+        return pipeline.brokenBelow(seq);
     }
 
     /** Sends one batch under one producer seq until the service answered it for good, as {@link AppendPolicy} says. */
-    private Settled send(long seq, List<Pending> batch) {
+    private ProducerPipeline.Settled send(long seq, List<Pending> batch) {
         AppendPolicy.Attempt attempt = AppendPolicy.Attempt.FIRST;
         List<String> retried = new ArrayList<>();
         long firstSent = 0;
@@ -834,14 +779,14 @@ public final class DurableAgent implements AutoCloseable {
         while (!closed) {
             // an earlier seq was settled unstored: the service cannot store this one (nor did it, even if an
             // answer was lost: it stores in seq order), so it goes again under another seq
-            if (brokenBelow(seq)) return Settled.RENUMBER;
+            if (brokenBelow(seq)) return ProducerPipeline.Settled.RENUMBER;
             // what was fenced meanwhile is dropped; the events of one appendAll go together or not at all. Not
             // after a lost answer: that attempt may be stored under this producer seq, so the seq goes again
             // with exactly its events (the service then acks it as a duplicate, or refuses it: nothing stored).
             // A heartbeat finding the run completed by that very attempt must not turn it into another batch.
             if (!attempt.resentAfterLoss()) {
                 batch = unfenced(batch);
-                if (batch.isEmpty()) return Settled.NOT_STORED;
+                if (batch.isEmpty()) return ProducerPipeline.Settled.NOT_STORED;
             }
             String runId = batch.get(0).runId;
             ObjectNode append = Json.object();
@@ -866,10 +811,11 @@ public final class DurableAgent implements AutoCloseable {
                     // the service stored our seq 0 and now expects 0 again: it knows nothing of this producer,
                     // its session was erased (and may begin again). Without that ack, seq 0 may just be late.
                     retried.add(gap.code());
-                    return Settled.FORGOTTEN;
+                    return ProducerPipeline.Settled.FORGOTTEN;
                 }
                 // an earlier seq of ours was late or not stored: settle that first
-                if (!predecessorsStored(seq)) return closed ? Settled.NOT_STORED : Settled.RENUMBER;
+                if (!predecessorsStored(seq))
+                    return closed ? ProducerPipeline.Settled.NOT_STORED : ProducerPipeline.Settled.RENUMBER;
                 gapResends++;
                 retries.incrementAndGet();
                 retried.add(gap.code());
@@ -904,12 +850,12 @@ public final class DurableAgent implements AutoCloseable {
                 inbox.wrote(runId);
                 report(seq, batch, retried, firstSent, s, null);
                 batch.forEach(p -> p.done.complete(true));
-                return Settled.STORED;
+                return ProducerPipeline.Settled.STORED;
             } else if (d instanceof AppendPolicy.StoredEarlier) {
                 inbox.wrote(runId);
                 report(seq, batch, retried, firstSent, new AppendPolicy.Stored(0, 0, true), null);
                 batch.forEach(p -> p.done.complete(true));
-                return Settled.STORED;
+                return ProducerPipeline.Settled.STORED;
             } else {
                 String code = ((AgentTransport.Refused) outcome).code();
                 report(seq, batch, retried, firstSent, null, code);
@@ -926,10 +872,10 @@ public final class DurableAgent implements AutoCloseable {
                     batch.forEach(p -> p.done.completeExceptionally(e));
                 }
             }
-            return Settled.NOT_STORED;
+            return ProducerPipeline.Settled.NOT_STORED;
         }
         batch.forEach(p -> p.done.complete(false)); // closed
-        return Settled.NOT_STORED;
+        return ProducerPipeline.Settled.NOT_STORED;
     }
 
     private void report(

@@ -1,6 +1,8 @@
 package io.durablesessions.lab.demo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.durablesessions.client.example.SimulatedAgent;
+import io.durablesessions.events.Coalescing;
 import io.durablesessions.events.Json;
 import io.durablesessions.local.EmbeddedStack;
 import java.io.IOException;
@@ -61,7 +63,7 @@ public final class Demo implements AutoCloseable {
             "application/json");
 
     private final Path root;
-    private final Map<String, DemoAgent> agents = new ConcurrentHashMap<>();
+    private final Map<String, SimulatedAgent> agents = new ConcurrentHashMap<>();
     private final int tokensPerSecond;
     private final int replyTokens;
     private volatile URI webSocketUrl;
@@ -93,7 +95,7 @@ public final class Demo implements AutoCloseable {
 
     @Override
     public void close() {
-        agents.values().forEach(DemoAgent::close);
+        agents.values().forEach(SimulatedAgent::close);
         agents.clear();
     }
 
@@ -170,17 +172,21 @@ public final class Demo implements AutoCloseable {
             }
             agents.computeIfAbsent(
                             session,
-                            s -> new DemoAgent(
+                            s -> new SimulatedAgent(
                                     webSocketUrl,
                                     () -> "token=" + EmbeddedStack.devToken(AGENT, "agent") + "&label="
                                             + URLEncoder.encode(AGENT_LABEL, StandardCharsets.UTF_8) + "&instance="
                                             + AGENT,
                                     s,
                                     AGENT,
-                                    AGENT_LABEL,
-                                    tokensPerSecond,
-                                    replyTokens))
-                    .turn(body.path("text").asText(""));
+                                    // the page posts each turn here: the agent need not read the session for them
+                                    new SimulatedAgent.Options(
+                                            tokensPerSecond,
+                                            replyTokens,
+                                            Coalescing.DEFAULT_WINDOW,
+                                            AGENT_LABEL,
+                                            false)))
+                    .respond(body.path("text").asText(""));
             return send(response, callback, 202, "application/json", "{\"ok\":true}".getBytes(StandardCharsets.UTF_8));
         }
         if (!"GET".equals(method) && !"HEAD".equals(method)) {
