@@ -143,20 +143,26 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
     private String deliverTraced(String sessionId, List<Rec> all, Tally tally, Span span) {
         List<Rec> recs = all;
         List<ConnectionStore.Subscriber> subscribers;
+        DeliveryMarks.Mark mark;
         try {
             // what direct delivery brought to everyone already is not posted again
-            long delivered = marks.deliveredThrough(sessionId);
-            recs = above(all, delivered);
+            mark = marks.read(sessionId);
+            recs = uncovered(all, mark);
             if (!recs.isEmpty()) {
                 subscribers = services.connections().subscribers(sessionId);
                 if (services.features().directDelivery() && subscribers.size() <= DirectDelivery.MAX_SUBSCRIBERS) {
-                    recs = above(all, awaitDirect(sessionId, delivered, recs));
+                    mark = awaitDirect(sessionId, mark, recs);
+                    recs = uncovered(all, mark);
                 }
             } else {
                 subscribers = List.of();
             }
             tally.skipped.add(all.size() - recs.size());
-            if (recs.isEmpty()) return null;
+            if (recs.isEmpty()) {
+                // all delivered directly: the mark's set is compacted now and then, not on every batch
+                if (mark.direct().size() >= COMPACT_MARK_AT) moveMark(sessionId, all, mark);
+                return null;
+            }
             span.setAttribute(Tracing.SUBSCRIBERS, (long) subscribers.size());
         } catch (RuntimeException e) {
             LOG.warning("reading the subscribers of " + sessionId + " failed: " + e);
@@ -175,12 +181,20 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
                                 .path("ts")
                                 .asLong());
         if (!o.complete()) return recs.get(o.firstFailed()).sequenceNumber();
+        moveMark(sessionId, all, mark);
+        return null;
+    }
+
+    /** Seqs in the mark's set at which the fan-out moves the mark although it posted nothing itself. */
+    public static final int COMPACT_MARK_AT = 64;
+
+    /** Every record of {@code all} reached every subscriber (by this fan-out or directly): the mark moves past them. */
+    private void moveMark(String sessionId, List<Rec> all, DeliveryMarks.Mark seen) {
         try {
-            marks.deliveredThrough(sessionId, recs.get(recs.size() - 1).item().seq());
+            marks.deliveredThrough(sessionId, all.get(all.size() - 1).item().seq(), seen);
         } catch (RuntimeException e) {
             LOG.warning("moving the delivery mark of " + sessionId + " failed (costs duplicates only): " + e);
         }
-        return null;
     }
 
     /**
@@ -193,26 +207,27 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
     static final Duration DIRECT_GRACE = Duration.ofMillis(500);
 
     /** The mark once it covers {@code recs}, or when the newest of them is {@link #DIRECT_GRACE} old. */
-    private long awaitDirect(String sessionId, long delivered, List<Rec> recs) {
-        long newest = recs.get(recs.size() - 1).item().seq();
+    private DeliveryMarks.Mark awaitDirect(String sessionId, DeliveryMarks.Mark seen, List<Rec> recs) {
         long writtenAt = Json.parseObject(recs.get(recs.size() - 1).item().json())
                 .path("ts")
                 .asLong();
-        long mark = delivered;
-        for (int polls = 0; mark < newest && services.clock().millis() - writtenAt < DIRECT_GRACE.toMillis(); polls++) {
+        DeliveryMarks.Mark mark = seen;
+        for (int polls = 0;
+                !uncovered(recs, mark).isEmpty() && services.clock().millis() - writtenAt < DIRECT_GRACE.toMillis();
+                polls++) {
             try {
                 Thread.sleep(Math.min(20, 2L << Math.min(polls, 4)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return mark;
             }
-            mark = Math.max(mark, marks.deliveredThrough(sessionId));
+            mark = marks.read(sessionId);
         }
         return mark;
     }
 
-    private static List<Rec> above(List<Rec> recs, long seq) {
-        return recs.stream().filter(r -> r.item().seq() > seq).toList();
+    private static List<Rec> uncovered(List<Rec> recs, DeliveryMarks.Mark mark) {
+        return recs.stream().filter(r -> !mark.covers(r.item().seq())).toList();
     }
 
     /** What one invocation delivered, for its metrics (sessions are delivered concurrently). */

@@ -27,20 +27,20 @@ public final class Publisher {
      * outcome; the WebSocket route renders it as a frame, the HTTP API as JSON or a problem.
      */
     public AppendResult append(Append a, Connection caller) {
+        // to the live subscribers before the writer is answered and before any compaction
+        // (docs/architecture.md, Delivery)
         AppendResult result = services.sessions()
-                .append(new AppendRequest(
-                        a.sessionId(),
-                        caller.principal(),
-                        a.producer(),
-                        a.events(),
-                        a.traceparent() == null ? null : a.traceparent().value()));
+                .append(
+                        new AppendRequest(
+                                a.sessionId(),
+                                caller.principal(),
+                                a.producer(),
+                                a.events(),
+                                a.traceparent() == null ? null : a.traceparent().value()),
+                        appended -> direct.deliver(a.sessionId(), appended));
         if (result instanceof AppendResult.RunFenced || result instanceof AppendResult.MessageFenced) {
             Metrics.count(MetricName.FENCED_APPENDS, 1);
         }
-        // to the live subscribers before the writer is answered (docs/architecture.md, Delivery): a
-        // writer's next append comes after its previous one reached the readers, so the delivery
-        // mark moves in order and the fan-out has nothing to resend
-        direct.deliver(a.sessionId(), result);
         // the append that created the session: who subscribed before it existed is a member now
         if (result instanceof AppendResult.Appended ap && ap.firstSeq() == 1) {
             for (AppendResult joined : presence.sessionCreated(a.sessionId())) direct.deliver(a.sessionId(), joined);

@@ -3,23 +3,52 @@ package io.durablesessions.functions.store;
 import static io.durablesessions.functions.store.Attrs.n;
 import static io.durablesessions.functions.store.Attrs.s;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 
 /**
- * How far a session's events are known to have reached its live subscribers ({@code DELIVERED} row
- * of the sessions table, attribute {@value #UP_TO}): every event up to that seq was posted to every
+ * What of a session's events is known to have reached its live subscribers: the {@code DELIVERED}
+ * row of the sessions table. {@value #UP_TO}: every event up to that seq was posted to every
  * subscriber that was registered when the event was written (a later subscriber's catch-up read has
- * it). Direct delivery moves it after an append reached everyone; the Streams fan-out skips what is
- * below it and moves it past what it delivered itself, so an event normally travels once.
+ * it). {@value #DIRECT}: a number set of seqs above it that direct delivery posted to every such
+ * subscriber. Direct delivery adds an append's seqs to the set in one update that waits for nobody
+ * (concurrent writers and pipelined appends commit and post in any order); the Streams fan-out skips
+ * what the mark covers, posts the rest, and moves {@value #UP_TO} past its batch, taking the seqs
+ * below it out of the set. So an event normally travels once.
  *
  * <p>Reading it late or not at all only costs a duplicate, which the client rule drops: the mark
- * is never ahead of what was delivered.
+ * never covers what was not delivered.
  */
 public final class DeliveryMarks {
     static final String UP_TO = "upTo";
+    static final String DIRECT = "direct";
+    /**
+     * At most this many seqs wait in the set (the fan-out empties it on every pass, so only a stalled
+     * fan-out fills it); past it, direct delivery stops marking and the fan-out posts again.
+     */
+    static final int MAX_DIRECT = 1000;
+    /** An append of more events than this is not marked: the fan-out posts it again (a duplicate). */
+    static final int MAX_MARKED_PER_APPEND = 100;
+
+    /** The row as read: {@code upTo} and the directly delivered seqs above it. */
+    public record Mark(long upTo, Set<Long> direct) {
+        public static final Mark NONE = new Mark(0, Set.of());
+
+        public Mark {
+            direct = Set.copyOf(direct);
+        }
+
+        /** Delivered to every subscriber registered when it was written. */
+        public boolean covers(long seq) {
+            return seq <= upTo || direct.contains(seq);
+        }
+    }
 
     private final DynamoDbClient ddb;
     private final String table;
@@ -33,60 +62,55 @@ public final class DeliveryMarks {
         return Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.DELIVERED));
     }
 
-    /** The mark (0: none); an eventually consistent read, so possibly a little behind. */
-    public long deliveredThrough(String sessionId) {
+    /** The mark ({@link Mark#NONE}: none); an eventually consistent read, so possibly a little behind. */
+    public Mark read(String sessionId) {
         var r = ddb.getItem(g -> g.tableName(table).key(key(sessionId)));
-        return r.hasItem() ? Attrs.num(r.item(), UP_TO, 0) : 0;
+        if (!r.hasItem()) return Mark.NONE;
+        Set<Long> direct = new HashSet<>();
+        AttributeValue set = r.item().get(DIRECT);
+        if (set != null && set.hasNs()) for (String v : set.ns()) direct.add(Long.parseLong(v));
+        return new Mark(Attrs.num(r.item(), UP_TO, 0), direct);
     }
 
     /**
-     * Direct delivery posted {@code first..last} to every subscriber: the mark moves to {@code last}
-     * if everything before {@code first} was delivered already (else the fan-out delivers this
-     * append too, and moves the mark past it).
+     * Direct delivery posted {@code first..last} to every subscriber: those seqs join the set, unless
+     * the fan-out is past them already (then it delivered them itself) or the set is full.
      */
     public void deliveredDirectly(String sessionId, long first, long last) {
-        for (int attempt = 1; ; attempt++) {
-            Update u = new Update(table, key(sessionId));
-            String upTo = u.name(UP_TO);
-            u.set(upTo, n(last));
-            u.condition(
-                    first == 1
-                            ? "(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(last)) + ")"
-                            : upTo + " BETWEEN " + u.value(n(first - 1)) + " AND " + u.value(n(last - 1)));
-            if (apply(u) || attempt == PREDECESSOR_TRIES) return;
-            // a pipelined predecessor may still be posting: give it a moment to move the mark first
-            if (deliveredThrough(sessionId) >= first - 1 || !pause(attempt)) return;
-        }
+        if (last < first || last - first + 1 > MAX_MARKED_PER_APPEND) return;
+        List<String> seqs = new ArrayList<>();
+        for (long seq = first; seq <= last; seq++) seqs.add(Long.toString(seq));
+        Update u = new Update(table, key(sessionId));
+        String upTo = u.name(UP_TO);
+        String direct = u.name(DIRECT);
+        u.add(direct, AttributeValue.fromNs(seqs));
+        u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(first)) + ")");
+        u.condition("(attribute_not_exists(" + direct + ") OR size(" + direct + ") < " + u.value(n(MAX_DIRECT)) + ")");
+        apply(u);
     }
 
-    /** Tries of a direct mark whose predecessor's mark is not there yet. */
-    static final int PREDECESSOR_TRIES = 3;
-
-    /** The fan-out delivered, in log order, everything up to {@code seq}: the mark moves there if it is below. */
-    public void deliveredThrough(String sessionId, long seq) {
+    /**
+     * The fan-out delivered, in log order, everything up to {@code seq} that {@code seen} (the mark it
+     * read) did not cover: {@value #UP_TO} moves there if it is below, and the seqs of {@code seen}'s set
+     * up to it leave the set. (A seq added after {@code seen} was read stays until the next pass.)
+     */
+    public void deliveredThrough(String sessionId, long seq, Mark seen) {
         Update u = new Update(table, key(sessionId));
         String upTo = u.name(UP_TO);
         u.set(upTo, n(seq));
+        List<String> done = new ArrayList<>();
+        for (long d : seen.direct()) if (d <= seq) done.add(Long.toString(d));
+        if (!done.isEmpty()) u.delete(u.name(DIRECT), AttributeValue.fromNs(done));
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(seq)) + ")");
         apply(u);
     }
 
-    /** False when the condition failed: nothing to move (the fan-out delivers what the mark does not cover). */
+    /** False when the condition failed: nothing to record (the fan-out delivers what the mark does not cover). */
     private boolean apply(Update u) {
         try {
             ddb.updateItem(u.request());
             return true;
-        } catch (ConditionalCheckFailedException alreadyThereOrAGap) {
-            return false;
-        }
-    }
-
-    private static boolean pause(int attempt) {
-        try {
-            Thread.sleep(5L * attempt);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (ConditionalCheckFailedException alreadyThereOrFull) {
             return false;
         }
     }

@@ -104,6 +104,15 @@ public final class SessionStore {
      * acknowledged stop is recorded with its {@code run.stopped} in the same transaction.
      */
     public AppendResult append(AppendRequest req) {
+        return append(req, null);
+    }
+
+    /**
+     * As {@link #append(AppendRequest)}; {@code afterCommit} (if not null) gets the {@code Appended}
+     * right after the commit, before the compaction the append may trigger: direct delivery goes
+     * there, so readers never wait for a compaction pass.
+     */
+    public AppendResult append(AppendRequest req, Consumer<AppendResult.Appended> afterCommit) {
         checkSizes(req);
         for (int attempt = 1; ; attempt++) {
             List<Draft> drafts = new ArrayList<>(req.events().size() + 1);
@@ -135,7 +144,7 @@ public final class SessionStore {
             // an acknowledgement is only ever written with its run.stopped: one that cannot be is
             // refused, after the producer check (a retry of one that was recorded is a Duplicate)
             planned.plan().refuseAfterProducerCheck = unrecordable;
-            return commit(req.sessionId(), planned.plan(), req.producer(), req.agentId(), null);
+            return commit(req.sessionId(), planned.plan(), req.producer(), req.agentId(), null, afterCommit);
         }
     }
 
@@ -393,6 +402,16 @@ public final class SessionStore {
 
     private AppendResult commit(
             String sessionId, AppendPlan plan, Producer producer, String writer, TransactWriteItem extra) {
+        return commit(sessionId, plan, producer, writer, extra, null);
+    }
+
+    private AppendResult commit(
+            String sessionId,
+            AppendPlan plan,
+            Producer producer,
+            String writer,
+            TransactWriteItem extra,
+            Consumer<AppendResult.Appended> afterCommit) {
         List<Draft> drafts = plan.drafts;
         String producerKey = producer == null ? null : Keys.producer(writer, producer.id());
         long waitUntil = System.nanoTime() + PREDECESSOR_WAIT.toNanos();
@@ -456,8 +475,10 @@ public final class SessionStore {
             }
             try {
                 ddb.transactWriteItems(r -> r.transactItems(tx));
+                Appended appended = new Appended(first, last, events);
+                if (afterCommit != null) afterCommit.accept(appended);
                 compactor.maybeCompact(sessionId, drafts, last);
-                return new Appended(first, last, events);
+                return appended;
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
                 for (var part : parts.entrySet()) {

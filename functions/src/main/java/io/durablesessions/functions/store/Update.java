@@ -22,6 +22,7 @@ final class Update {
     private final List<String> set = new ArrayList<>();
     private final List<String> remove = new ArrayList<>();
     private final List<String> add = new ArrayList<>();
+    private final List<String> delete = new ArrayList<>();
     private final List<String> conditions = new ArrayList<>();
 
     Update(String table, Map<String, AttributeValue> key) {
@@ -75,6 +76,12 @@ final class Update {
         return this;
     }
 
+    /** Takes the elements of the set {@code v} out of the set at {@code path} (an emptied set is removed). */
+    Update delete(String path, AttributeValue v) {
+        delete.add(path + " " + value(v));
+        return this;
+    }
+
     /** A condition written with this update's placeholders; all conditions must hold. */
     Update condition(String condition) {
         conditions.add(condition);
@@ -96,7 +103,7 @@ final class Update {
     }
 
     boolean changesSomething() {
-        return !set.isEmpty() || !remove.isEmpty() || !add.isEmpty();
+        return !set.isEmpty() || !remove.isEmpty() || !add.isEmpty() || !delete.isEmpty();
     }
 
     String updateExpression() {
@@ -105,6 +112,8 @@ final class Update {
         if (!remove.isEmpty())
             sb.append(sb.isEmpty() ? "" : " ").append("REMOVE ").append(String.join(", ", remove));
         if (!add.isEmpty()) sb.append(sb.isEmpty() ? "" : " ").append("ADD ").append(String.join(", ", add));
+        if (!delete.isEmpty())
+            sb.append(sb.isEmpty() ? "" : " ").append("DELETE ").append(String.join(", ", delete));
         return sb.toString();
     }
 

@@ -898,6 +898,22 @@ class SessionStoreContractTest {
         }
 
         @Test
+        void whatRunsAfterTheCommitSeesTheAppendBeforeTheCompactionItTriggers() {
+            String s = newSession();
+            append(s, runEvent(EventType.RUN_STARTED, "r"), start("r", "m"), delta("r", "m", "hello"));
+            List<Integer> eventsReadMeanwhile = new ArrayList<>();
+            AppendResult r = store.append(
+                    new AppendRequest(
+                            s, "agent-1", null, List.of(end("r", "m"), runEvent(EventType.RUN_COMPLETED, "r"))),
+                    appended -> eventsReadMeanwhile.add(store.hydrate(s).eventsRead()));
+            assertThat(r).isInstanceOf(AppendResult.Appended.class);
+            // direct delivery runs there: nothing was folded yet, so no reader waited for the compaction
+            assertThat(eventsReadMeanwhile).singleElement().isEqualTo(5);
+            // which the message end then triggered: everything is folded
+            assertThat(store.hydrate(s).eventsRead()).isZero();
+        }
+
+        @Test
         void hydrationOfAnUncompactedOrEmptySessionIsTheFold() {
             String s = newSession();
             assertThat(store.hydrate(s).state()).isEqualTo(SessionState.EMPTY);

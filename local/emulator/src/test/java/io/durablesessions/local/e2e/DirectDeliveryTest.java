@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Json;
 import io.durablesessions.functions.fanout.DirectDelivery;
+import io.durablesessions.functions.fanout.FanoutHandler;
 import io.durablesessions.functions.store.DeliveryMarks;
 import io.durablesessions.functions.store.StoreSettings;
 import io.durablesessions.local.EmbeddedStack;
@@ -68,18 +69,18 @@ class DirectDeliveryTest {
             agent.startReply("run-1", "m-1"); // creates the session before anyone subscribes
             try (WsClient tab = subscriber(s, "tab-1")) {
                 DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
-                // what was written so far (the tab's presence.joined too) went out through the fan-out, which
-                // moved the mark past it: a direct mark only moves on from a mark right below it
+                // what was written so far (the tab's presence.joined too) reached everyone, directly or
+                // through the fan-out
                 long written = StoredLog.events(stack, s).size();
-                await().atMost(Duration.ofSeconds(30)).until(() -> marks.deliveredThrough(s) >= written);
+                await().atMost(Duration.ofSeconds(30)).until(() -> coversAll(marks.read(s), 1, written));
                 long before = stack.fanout().counters().recordsDelivered();
                 stack.fanout().stop();
                 for (int i = 0; i < 20; i++) agent.delta("run-1", "m-1", "t" + i + " ");
                 long head = StoredLog.events(stack, s).size();
                 // with the stream stopped, only the appends themselves can have posted these
                 await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(head));
-                // each append moved the mark after its posts, before its writer was answered
-                await().atMost(Duration.ofSeconds(30)).until(() -> marks.deliveredThrough(s) == head);
+                // each append marked its seqs after its posts, before its writer was answered
+                assertThat(coversAll(marks.read(s), written + 1, head)).isTrue();
                 stack.fanout().start();
                 // the fan-out catches up on the stream, and posts nothing it knows was delivered
                 await().atMost(Duration.ofSeconds(30))
@@ -109,8 +110,10 @@ class DirectDeliveryTest {
                 // the posts fail (503); the ack still comes, as the route's own response
                 ObjectNode ack = agent.append("run-1", TestAgent.delta("m-1", "while posts fail"));
                 long seq = ack.path("lastSeq").asLong();
-                assertThat(new DeliveryMarks(stack.services().dynamo(), stack.tables()).deliveredThrough(s))
-                        .isLessThan(seq);
+                assertThat(new DeliveryMarks(stack.services().dynamo(), stack.tables())
+                                .read(s)
+                                .covers(seq))
+                        .isFalse();
                 stack.gateway().setManagementApiAvailable(true);
                 stack.fanout().start();
                 await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(seq));
@@ -128,19 +131,86 @@ class DirectDeliveryTest {
             for (int i = 0; i <= DirectDelivery.MAX_SUBSCRIBERS; i++) tabs.add(subscriber(s, "tab-" + i));
             DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
             long written = StoredLog.events(stack, s).size();
-            await().atMost(Duration.ofSeconds(60)).until(() -> marks.deliveredThrough(s) >= written);
+            await().atMost(Duration.ofSeconds(60)).until(() -> coversAll(marks.read(s), 1, written));
             stack.fanout().stop();
             long seq = agent.append("run-1", TestAgent.delta("m-1", "to a crowd"))
                     .path("lastSeq")
                     .asLong();
-            // the append was answered without posting (a direct post moves the mark before the answer)
-            assertThat(marks.deliveredThrough(s)).isLessThan(seq);
+            // the append was answered without posting (a direct post marks its seqs before the answer)
+            assertThat(marks.read(s).covers(seq)).isFalse();
             stack.fanout().start();
             for (WsClient tab : tabs)
                 await().atMost(Duration.ofSeconds(60)).until(() -> tab.rawSeqs().contains(seq));
-            await().atMost(Duration.ofSeconds(30)).until(() -> marks.deliveredThrough(s) >= seq);
+            await().atMost(Duration.ofSeconds(30)).until(() -> marks.read(s).upTo() >= seq);
         } finally {
             tabs.forEach(WsClient::close);
         }
+    }
+
+    @Test
+    void concurrentWritersEachMarkTheirOwnAppendsSoTheFanOutPostsNoneOfThemAgain() throws Exception {
+        String s = "direct-writers-" + UUID.randomUUID();
+        int writers = 4;
+        int appendsEach = 15;
+        try (TestAgent first = new TestAgent(stack.webSocketUrl(), s, "agent-0")) {
+            first.startReply("run-0", "m-0");
+            try (WsClient tab = subscriber(s, "tab-1")) {
+                DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
+                long written = StoredLog.events(stack, s).size();
+                await().atMost(Duration.ofSeconds(30)).until(() -> coversAll(marks.read(s), 1, written));
+                stack.fanout().stop();
+                // the writers' appends commit and post in any order: none waits for another's mark
+                List<Thread> threads = new java.util.ArrayList<>();
+                List<TestAgent> agents = new java.util.ArrayList<>();
+                for (int w = 1; w <= writers; w++) {
+                    TestAgent a = new TestAgent(stack.webSocketUrl(), s, "agent-" + w);
+                    agents.add(a);
+                    String run = "run-" + w;
+                    threads.add(Thread.ofPlatform().start(() -> {
+                        a.startReply(run, "m-" + run);
+                        for (int i = 0; i < appendsEach; i++) a.delta(run, "m-" + run, "t" + i + " ");
+                    }));
+                }
+                for (Thread t : threads) t.join(Duration.ofSeconds(120));
+                agents.forEach(TestAgent::close);
+                long head = StoredLog.events(stack, s).size();
+                assertThat(head).isEqualTo(written + writers * (2L + appendsEach));
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(head));
+                assertThat(coversAll(marks.read(s), written + 1, head)).isTrue();
+                long before = stack.fanout().counters().recordsDelivered();
+                stack.fanout().start();
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> stack.fanout().counters().recordsDelivered() - before >= head - written);
+                first.delta("run-0", "m-0", "last");
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(head + 1));
+                assertThat(tab.rawSeqs())
+                        .filteredOn(seq -> seq > written && seq <= head)
+                        .hasSize((int) (head - written))
+                        .doesNotHaveDuplicates();
+            }
+        }
+    }
+
+    @Test
+    void theMarksSetOfDirectSeqsStaysSmallTheFanOutMovesUpToPastThem() {
+        String s = "direct-compact-" + UUID.randomUUID();
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-1", "m-1");
+            try (WsClient tab = subscriber(s, "tab-1")) {
+                DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
+                for (int i = 0; i < 3 * FanoutHandler.COMPACT_MARK_AT; i++) agent.delta("run-1", "m-1", "t" + i + " ");
+                long head = StoredLog.events(stack, s).size();
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> marks.read(s).upTo() >= FanoutHandler.COMPACT_MARK_AT);
+                DeliveryMarks.Mark m = marks.read(s);
+                assertThat(coversAll(m, 1, head)).isTrue();
+                // at most what came after the fan-out's last move, plus one stream batch (≤ 100 records)
+                assertThat(m.direct()).hasSizeLessThan(FanoutHandler.COMPACT_MARK_AT + 100);
+            }
+        }
+    }
+
+    static boolean coversAll(DeliveryMarks.Mark m, long from, long to) {
+        return LongStream.rangeClosed(from, to).allMatch(m::covers);
     }
 }
