@@ -240,17 +240,16 @@ final class CaseRun {
             if (!frame.has("requestId")) frame.put("requestId", "k" + REQUESTS.incrementAndGet());
             if (frame.get("requestId").isNull()) frame.remove("requestId"); // requestId: null sends none
             rid = frame.path("requestId").isTextual() ? frame.get("requestId").asText() : null;
-            if (rid != null) cn.sentFrames.put(rid, frame);
-            remember(a, scope, cn, rid, from);
+            remember(a, scope, cn, rid, rid != null ? frame : null, from);
             sent = cn.sendText(Jsons.write(frame));
         } else if (a.has("raw")) {
             String text = scope.string(a.get("raw").asText());
             rid = Kit.requestIdOf(text);
-            remember(a, scope, cn, rid, from);
+            remember(a, scope, cn, rid, null, from);
             sent = cn.sendText(text);
         } else {
             rid = null;
-            remember(a, scope, cn, null, from);
+            remember(a, scope, cn, null, null, from);
             sent = cn.sendBinary(Kit.base64(scope.string(a.get("binary").asText())));
         }
         boolean wait = !a.has("wait") || a.get("wait").asBoolean();
@@ -261,10 +260,23 @@ final class CaseRun {
         expectAnswer(a, scope, cn, answer);
     }
 
-    private void remember(ObjectNode a, Vars scope, Conn cn, String rid, int from) {
-        String key = rid != null ? rid : "#" + from;
+    private void remember(ObjectNode a, Vars scope, Conn cn, String rid, ObjectNode frame, int from) {
+        register(
+                cn,
+                a.has("name") ? scope.string(a.get("name").asText()) : null,
+                rid != null ? rid : "#" + from,
+                frame,
+                from);
+    }
+
+    /**
+     * A request about to go out on {@code cn}: its frame (which answers are checked against; null when it
+     * has no requestId), the frame count its answer is looked for from, and its name for {@code answer} steps.
+     */
+    private static void register(Conn cn, String name, String key, ObjectNode frame, int from) {
+        if (frame != null) cn.sentFrames.put(key, frame);
         cn.sentAt.put(key, from);
-        if (a.has("name")) cn.requests.put(scope.string(a.get("name").asText()), key);
+        if (name != null) cn.requests.put(name, key);
     }
 
     private void answer(ObjectNode a, Vars scope) {
@@ -624,9 +636,7 @@ final class CaseRun {
                     ObjectNode frame = ((ObjectNode) template).deepCopy();
                     String rid = name + "-" + kit.runTag + "-" + k;
                     frame.put("requestId", rid);
-                    cn.sentFrames.put(rid, frame);
-                    cn.sentAt.put(rid, cn.frameCount());
-                    cn.requests.put(name + k, rid);
+                    register(cn, name + k, rid, frame, cn.frameCount());
                     if (!cn.sendText(Jsons.write(frame))) unsent.incrementAndGet();
                 }
             }));
