@@ -86,8 +86,6 @@ public final class DurableAgent implements AutoCloseable {
     private final ExecutorService senders;
 
     private final int maxInFlight;
-    // guarded by this: the producer seqs sent and not yet passed by (see Slot), the next seq to take, and
-    // the lowest seq that was settled without being stored (-1: none) while later ones were in flight
     /** The producer seqs in flight; guarded by this agent's lock. */
     private final ProducerPipeline<List<Pending>> pipeline;
 

@@ -341,14 +341,16 @@ public final class SessionApi {
         RunRow run = rc.run();
         // every control seq of a run after its stoppedAtSeq is its stop: acknowledging it ends the run
         if (run.state() == RunState.STOP_REQUESTED && run.stoppedAtSeq() != null && acked > run.stoppedAtSeq()) {
+            // posted from the store's hook, like every append: before the compaction its run.stopped triggers
             AppendResult r = services.sessions()
-                    .append(new AppendRequest(
-                            sessionId,
-                            who.subject(),
-                            null,
-                            List.of(EventInput.of(EventType.RUN_STOP_ACKNOWLEDGED, runId, Json.object()))));
+                    .append(
+                            new AppendRequest(
+                                    sessionId,
+                                    who.subject(),
+                                    null,
+                                    List.of(EventInput.of(EventType.RUN_STOP_ACKNOWLEDGED, runId, Json.object()))),
+                            appended -> direct.deliver(sessionId, appended));
             if (r instanceof AppendResult.Appended ap) {
-                direct.deliver(sessionId, r);
                 out.put("stopAcknowledgedSeq", ap.firstSeq());
                 // the run.stopped recorded with it is the agent's own doing: nothing left to tell it
                 catalog.acknowledgeControl(sessionId, runId, ap.lastSeq());

@@ -29,8 +29,9 @@ public final class DeliveryMarks {
     static final String UP_TO = "upTo";
     static final String DIRECT = "direct";
     /**
-     * At most this many seqs wait in the set (the fan-out empties it on every pass, so only a stalled
-     * fan-out fills it); past it, direct delivery stops marking and the fan-out posts again.
+     * At most this many seqs wait in the set (the fan-out folds them into {@value #UP_TO} once 64 wait,
+     * so only a stalled fan-out fills it); past it, direct delivery stops marking and the fan-out posts
+     * again.
      */
     static final int MAX_DIRECT = 1000;
     /** An append of more events than this is not marked: the fan-out posts it again (a duplicate). */

@@ -13,6 +13,9 @@ import io.durablesessions.local.EmbeddedStack;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -160,18 +163,24 @@ class DirectDeliveryTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> coversAll(marks.read(s), 1, written));
                 stack.fanout().stop();
                 // the writers' appends commit and post in any order: none waits for another's mark
-                List<Thread> threads = new java.util.ArrayList<>();
+                // a writer's failed append fails the test with its own message (get rethrows it)
                 List<TestAgent> agents = new java.util.ArrayList<>();
-                for (int w = 1; w <= writers; w++) {
-                    TestAgent a = new TestAgent(stack.webSocketUrl(), s, "agent-" + w);
-                    agents.add(a);
-                    String run = "run-" + w;
-                    threads.add(Thread.ofPlatform().start(() -> {
-                        a.startReply(run, "m-" + run);
-                        for (int i = 0; i < appendsEach; i++) a.delta(run, "m-" + run, "t" + i + " ");
-                    }));
+                try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                    List<CompletableFuture<Void>> writing = new java.util.ArrayList<>();
+                    for (int w = 1; w <= writers; w++) {
+                        TestAgent a = new TestAgent(stack.webSocketUrl(), s, "agent-" + w);
+                        agents.add(a);
+                        String run = "run-" + w;
+                        writing.add(CompletableFuture.runAsync(
+                                () -> {
+                                    a.startReply(run, "m-" + run);
+                                    for (int i = 0; i < appendsEach; i++) a.delta(run, "m-" + run, "t" + i + " ");
+                                },
+                                pool));
+                    }
+                    CompletableFuture.allOf(writing.toArray(CompletableFuture[]::new))
+                            .get(120, TimeUnit.SECONDS);
                 }
-                for (Thread t : threads) t.join(Duration.ofSeconds(120));
                 agents.forEach(TestAgent::close);
                 long head = StoredLog.events(stack, s).size();
                 assertThat(head).isEqualTo(written + writers * (2L + appendsEach));
