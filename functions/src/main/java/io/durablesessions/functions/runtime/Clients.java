@@ -7,7 +7,6 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.apigatewaymanagementapi.ApiGatewayManagementApiClient;
@@ -24,7 +23,7 @@ public final class Clients {
     public static DynamoDbClient dynamo(Region region, URI endpointOrNull) {
         var b = DynamoDbClient.builder()
                 .region(region)
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(BufferedBodyHttpClient.create())
                 .credentialsProvider(credentials(endpointOrNull));
         if (endpointOrNull != null) {
             // the embedded endpoint can drop a kept-alive connection under a burst; retry IO errors
@@ -62,7 +61,7 @@ public final class Clients {
         // not by stalling this invocation in SDK backoff
         return ApiGatewayManagementApiClient.builder()
                 .region(region)
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(BufferedBodyHttpClient.create())
                 .credentialsProvider(credentials(local ? endpoint : null))
                 .endpointOverride(endpoint)
                 .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()

@@ -15,6 +15,7 @@ import io.durablesessions.functions.gateway.Routes;
 import io.durablesessions.functions.http.HttpApiHandler;
 import io.durablesessions.functions.liveness.Sweeper;
 import io.durablesessions.functions.liveness.SweeperHandler;
+import io.durablesessions.functions.runtime.BufferedBodyHttpClient;
 import io.durablesessions.functions.runtime.Clients;
 import io.durablesessions.functions.runtime.HandlerSettings;
 import io.durablesessions.functions.runtime.Services;
@@ -49,7 +50,6 @@ import java.util.logging.Logger;
 import org.eclipse.jetty.server.Handler;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
@@ -640,7 +640,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(BufferedBodyHttpClient.create())
                 .build();
     }
 

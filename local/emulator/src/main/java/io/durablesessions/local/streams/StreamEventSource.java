@@ -3,6 +3,7 @@ package io.durablesessions.local.streams;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.DynamodbEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import io.durablesessions.functions.runtime.BufferedBodyHttpClient;
 import io.durablesessions.local.dynamodb.LocalDynamoDb;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.model.Shard;
 import software.amazon.awssdk.services.dynamodb.model.ShardIteratorType;
@@ -303,7 +303,7 @@ public final class StreamEventSource implements AutoCloseable {
                 .endpointOverride(db.endpoint())
                 .region(Region.of(db.options().region()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(BufferedBodyHttpClient.create())
                 .build();
         return new StreamEventSource(client, client, config, handler);
     }
