@@ -32,7 +32,11 @@ public final class Router {
     /** Returns the frame that answers the message, or null for none. */
     public String dispatch(ClientMessage msg, Connection caller) {
         return switch (msg) {
-            case Append a -> written(a.requestId(), a.sessionId(), publisher.append(a, caller));
+            case Append a -> {
+                Publisher.Answered out = publisher.appendOverSocket(a, caller);
+                String frame = written(a.requestId(), a.sessionId(), out.result());
+                yield out.answered() ? null : frame; // answered already: no route response
+            }
             case Subscribe s -> subscriptions.subscribe(s, caller);
             case Unsubscribe u -> subscriptions.unsubscribe(u, caller);
             case Control c -> written(c.requestId(), c.sessionId(), controller.control(c, caller));

@@ -12,6 +12,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
@@ -49,6 +52,8 @@ final class ManagementApiHandler extends Handler.Abstract {
     private final Consumer<Connection> disconnect;
 
     private volatile boolean available = true;
+    /** Connections whose posts wait (a slow reader): each released when its latch opens. */
+    private final Map<String, CountDownLatch> held = new ConcurrentHashMap<>();
 
     ManagementApiHandler(
             String stage,
@@ -71,6 +76,16 @@ final class ManagementApiHandler extends Handler.Abstract {
 
     void setAvailable(boolean available) {
         this.available = available;
+    }
+
+    /** Posts to {@code connectionId} wait until the returned hold is closed (or for at most a minute). */
+    AutoCloseable hold(String connectionId) {
+        CountDownLatch latch = new CountDownLatch(1);
+        held.put(connectionId, latch);
+        return () -> {
+            held.remove(connectionId, latch);
+            latch.countDown();
+        };
     }
 
     @Override
@@ -122,6 +137,14 @@ final class ManagementApiHandler extends Handler.Abstract {
         }
         if (found.isEmpty()) {
             return gone(response, callback);
+        }
+        CountDownLatch hold = held.get(found.get().id);
+        if (hold != null) {
+            try {
+                hold.await(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         try {
             int bytes = body.remaining();

@@ -238,6 +238,14 @@ public final class WebSocketApiEmulator implements AutoCloseable {
         managementApi.setAvailable(available);
     }
 
+    /**
+     * Holds every post to {@code connectionId} (a slow reader) until the returned hold is closed, at
+     * most a minute; other connections are served meanwhile.
+     */
+    public AutoCloseable holdPostsTo(String connectionId) {
+        return managementApi.hold(connectionId);
+    }
+
     public Counters counters() {
         return metrics.snapshot();
     }
