@@ -16,6 +16,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Live control of runs (docs/protocol.md §6). {@code cancel} fences the run in DynamoDB, then
@@ -35,38 +36,40 @@ public final class Controller {
     /** The store's outcome of the command (its {@code Appended} names the control event's seq). */
     public AppendResult control(Control c, Connection caller) {
         var sessions = services.sessions();
-        AppendResult result = switch (c.command()) {
+        // the agents learn of it right after its commit, not at the next stream poll, nor after the
+        // compaction a run transition triggers (docs/architecture.md, Delivery)
+        Consumer<AppendResult.Appended> deliver = appended -> direct.deliver(c.sessionId(), appended);
+        return switch (c.command()) {
             case CANCEL -> {
-                AppendResult r = sessions.requestStop(c.sessionId(), c.runId(), "cancel", caller.principal(), c.text());
+                AppendResult r =
+                        sessions.requestStop(c.sessionId(), c.runId(), "cancel", caller.principal(), c.text(), deliver);
                 if (r instanceof AppendResult.Appended) cancelSubRuns(c, caller);
                 yield r;
             }
-            case INTERRUPT -> sessions.interrupt(c.sessionId(), c.runId(), c.messageId(), caller.principal());
+            case INTERRUPT -> sessions.interrupt(c.sessionId(), c.runId(), c.messageId(), caller.principal(), deliver);
             case STEER ->
                 sessions.appendServiceEvent(
                         c.sessionId(),
                         caller.principal(),
                         EventType.RUN_STEERED,
                         c.runId(),
-                        Json.object().put("by", caller.principal()).put("text", c.text()));
+                        Json.object().put("by", caller.principal()).put("text", c.text()),
+                        deliver);
         };
-        direct.deliver(c.sessionId(), result); // the agents learn of it now, not at the next stream poll
-        return result;
     }
 
     /** Cancelling a parent cancels every running descendant; siblings of a cancelled sub-run go on. */
     private void cancelSubRuns(Control c, Connection caller) {
         for (RunRow r : descendants(services.sessions().runs(c.sessionId()), c.runId())) {
             if (r.state() != RunState.RUNNING) continue;
-            direct.deliver(
-                    c.sessionId(),
-                    services.sessions()
-                            .requestStop(
-                                    c.sessionId(),
-                                    r.runId(),
-                                    "cancel",
-                                    caller.principal(),
-                                    "parent run " + c.runId() + " was cancelled"));
+            services.sessions()
+                    .requestStop(
+                            c.sessionId(),
+                            r.runId(),
+                            "cancel",
+                            caller.principal(),
+                            "parent run " + c.runId() + " was cancelled",
+                            appended -> direct.deliver(c.sessionId(), appended));
         }
     }
 

@@ -191,6 +191,20 @@ public final class SessionStore {
      * in the same transaction that appends {@code run.stop_requested} naming the run's last seq.
      */
     public AppendResult requestStop(String sessionId, String runId, String command, String by, String reason) {
+        return requestStop(sessionId, runId, command, by, reason, null);
+    }
+
+    /**
+     * As {@link #requestStop(String, String, String, String, String)}; {@code afterCommit} (if not null)
+     * gets the recorded stop right after its commit, before any compaction (direct delivery goes there).
+     */
+    public AppendResult requestStop(
+            String sessionId,
+            String runId,
+            String command,
+            String by,
+            String reason,
+            Consumer<AppendResult.Appended> afterCommit) {
         // 1. claim the stop: from here on no append of the run can commit, so its last seq is final
         //    (without the claim, an agent appending in a tight loop could starve the stop forever)
         // 2. record the stop at that seq, fenced, in one transaction that also releases the claim
@@ -222,7 +236,8 @@ public final class SessionStore {
                             stop, RunWrite.first(runId, stop.type(), 0).guardedStop(run.lastSeq(), claim)),
                     null,
                     null,
-                    null);
+                    null,
+                    afterCommit);
             if (r instanceof InvalidTransition) continue; // the claim was taken over; read again
             return r;
         }
@@ -258,6 +273,12 @@ public final class SessionStore {
      * named), so no more events of that message are accepted; the run itself keeps running.
      */
     public AppendResult interrupt(String sessionId, String runId, String messageId, String by) {
+        return interrupt(sessionId, runId, messageId, by, null);
+    }
+
+    /** As {@link #interrupt(String, String, String, String)}, with an after-commit hook as for appends. */
+    public AppendResult interrupt(
+            String sessionId, String runId, String messageId, String by, Consumer<AppendResult.Appended> afterCommit) {
         RunRow run = run(sessionId, runId);
         if (run == null) return new RunNotFound(runId);
         if (run.stopBeingRecorded()) return new RunFenced(runId, RunState.STOP_REQUESTED, run.lastSeq());
@@ -268,7 +289,12 @@ public final class SessionStore {
         Draft d = new Draft(EventType.RUN_INTERRUPTED, runId, by, data);
         RunWrite change = RunWrite.first(runId, d.type(), 0);
         return commit(
-                sessionId, AppendPlan.service(d, target == null ? change : change.fencing(target)), null, null, null);
+                sessionId,
+                AppendPlan.service(d, target == null ? change : change.fencing(target)),
+                null,
+                null,
+                null,
+                afterCommit);
     }
 
     /** Keeps a running run alive without an event; only its own agent may. */
@@ -364,13 +390,25 @@ public final class SessionStore {
      */
     public AppendResult appendServiceEvent(
             String sessionId, String agentId, EventType type, String runId, ObjectNode data) {
+        return appendServiceEvent(sessionId, agentId, type, runId, data, null);
+    }
+
+    /** As {@link #appendServiceEvent(String, String, EventType, String, ObjectNode)}, with an after-commit hook. */
+    public AppendResult appendServiceEvent(
+            String sessionId,
+            String agentId,
+            EventType type,
+            String runId,
+            ObjectNode data,
+            Consumer<AppendResult.Appended> afterCommit) {
         Draft d = new Draft(type, runId, agentId, data);
         return commit(
                 sessionId,
                 AppendPlan.service(d, runId == null ? null : RunWrite.first(runId, type, 0)),
                 null,
                 null,
-                null);
+                null,
+                afterCommit);
     }
 
     /**

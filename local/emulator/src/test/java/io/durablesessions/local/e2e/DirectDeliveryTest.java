@@ -155,6 +155,41 @@ class DirectDeliveryTest {
     }
 
     @Test
+    void aCancelReachesTheAgentsOfTheRunAndOfItsSubRunsWithoutTheStream() {
+        String s = "direct-cancel-" + UUID.randomUUID();
+        try (TestAgent parent = new TestAgent(stack.webSocketUrl(), s, "agent-1");
+                TestAgent child = new TestAgent(stack.webSocketUrl(), s, "agent-2")) {
+            parent.startRun("run-1", null);
+            child.startRun("run-2", "run-1");
+            parent.listenForControl();
+            child.listenForControl();
+            try (WsClient user = subscriber(s, "user-1")) {
+                DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
+                long written = StoredLog.events(stack, s).size();
+                await().atMost(Duration.ofSeconds(30)).until(() -> coversAll(marks.read(s), 1, written));
+                stack.fanout().stop();
+                ObjectNode ack = user.request(Json.object()
+                        .put("action", "control")
+                        .put("sessionId", s)
+                        .put("runId", "run-1")
+                        .put("command", "cancel"));
+                assertThat(ack.path("type").asText())
+                        .as("cancel answer %s", ack)
+                        .isEqualTo("ack");
+                // with the stream stopped, only the writes themselves can have posted the stops
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> stopRequested(parent, "run-1") && stopRequested(child, "run-2"));
+            }
+        }
+    }
+
+    private static boolean stopRequested(TestAgent agent, String runId) {
+        return agent.controlEvents().stream()
+                .anyMatch(e -> e.path("type").asText().equals("run.stop_requested")
+                        && e.path("runId").asText().equals(runId));
+    }
+
+    @Test
     void aSessionWithMoreSubscribersThanTheDirectCapIsLeftToTheFanOut() {
         String s = "direct-crowd-" + UUID.randomUUID();
         List<WsClient> tabs = new java.util.ArrayList<>();
