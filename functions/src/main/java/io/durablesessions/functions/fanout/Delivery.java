@@ -64,6 +64,13 @@ public final class Delivery {
         List<Outgoing> everything = pack(sessionId, items, all);
         List<Outgoing> controlOnly = pack(sessionId, items, control);
         Semaphore posts = new Semaphore(MAX_CONCURRENT_POSTS);
+        if (entitled.size() == 1) { // one reader (a chat's one tab): no thread to hand the posts to
+            Subscriber sub = entitled.get(0);
+            List<Outgoing> frames = sub.controlOnly() ? controlOnly : everything;
+            if (frames.isEmpty()) return new Outcome(Integer.MAX_VALUE, 0, 0);
+            Sent s = sendAll(sub.connectionId(), frames, posts);
+            return new Outcome(s.firstFailed(), s.events(), s.gone() ? 1 : 0);
+        }
         List<Future<Sent>> perConnection = new ArrayList<>();
         // the posts' spans (the AWS SDK's, when instrumented) are children of the caller's span
         try (ExecutorService pool = Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor())) {

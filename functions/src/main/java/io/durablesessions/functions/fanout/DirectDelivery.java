@@ -23,9 +23,10 @@ import java.util.logging.Logger;
  * one that registers later has the events in its own catch-up read.
  *
  * <p>Off with {@code DIRECT_DELIVERY=false}. Sessions with more than {@value #MAX_SUBSCRIBERS}
- * subscribers are left to the fan-out: the writer's ack waits for the direct posts, one per append and
- * subscriber, while the fan-out packs several appends into each post (with 100 readers, direct posts
- * kept up with 3.35 of 20 appends/s in `./scripts/bench --only=peer`; docs/architecture.md, Delivery).
+ * subscribers are left to the fan-out: the direct path posts every append to every subscriber, one
+ * post each, while the fan-out packs several appends into each post (with 100 readers, direct posts
+ * kept up with 3.35 of 20 appends/s in `./scripts/bench --only=peer` when the writer's ack still
+ * waited for them; docs/architecture.md, Delivery).
  */
 public final class DirectDelivery {
     private static final Logger LOG = Logger.getLogger(DirectDelivery.class.getName());
