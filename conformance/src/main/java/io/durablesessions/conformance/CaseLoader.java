@@ -38,7 +38,9 @@ final class CaseLoader {
 
     static {
         STEP_ARGS.put("connect", Set.of("as", "principal", "subject", "token", "via", "query", "expect"));
-        STEP_ARGS.put("send", Set.of("!on", "frame", "raw", "binary", "name", "wait", "expect", "capture", "timeout"));
+        STEP_ARGS.put(
+                "send",
+                Set.of("!on", "frame", "raw", "binary", "name", "wait", "expect", "capture", "timeout", "orClosed"));
         STEP_ARGS.put("answer", Set.of("!on", "!request", "expect", "capture", "timeout"));
         STEP_ARGS.put(
                 "await", Set.of("!on", "session", "seqs", "event", "frame", "closed", "count", "timeout", "capture"));
