@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
 
 /**
  * Posting one session's new events to its subscribers: the one implementation behind both the
@@ -64,32 +65,31 @@ public final class Delivery {
         List<Outgoing> everything = pack(sessionId, items, all);
         List<Outgoing> controlOnly = pack(sessionId, items, control);
         Semaphore posts = new Semaphore(MAX_CONCURRENT_POSTS);
-        if (entitled.size() == 1) { // one reader (a chat's one tab): no thread to hand the posts to
-            Subscriber sub = entitled.get(0);
+        List<Supplier<Sent>> sends = new ArrayList<>();
+        for (Subscriber sub : entitled) {
             List<Outgoing> frames = sub.controlOnly() ? controlOnly : everything;
-            if (frames.isEmpty()) return new Outcome(Integer.MAX_VALUE, 0, 0);
-            Sent s = sendAll(sub.connectionId(), frames, posts);
-            return new Outcome(s.firstFailed(), s.events(), s.gone() ? 1 : 0);
+            if (!frames.isEmpty()) sends.add(() -> sendAll(sub.connectionId(), frames, posts));
         }
-        List<Future<Sent>> perConnection = new ArrayList<>();
-        // the posts' spans (the AWS SDK's, when instrumented) are children of the caller's span
-        try (ExecutorService pool = Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor())) {
-            for (Subscriber sub : entitled) {
-                List<Outgoing> frames = sub.controlOnly() ? controlOnly : everything;
-                if (frames.isEmpty()) continue;
-                perConnection.add(pool.submit(() -> sendAll(sub.connectionId(), frames, posts)));
+        List<Sent> sent = new ArrayList<>(sends.size());
+        if (sends.size() == 1) {
+            sent.add(sends.get(0).get()); // one reader (a chat's one tab): no thread to hand the posts to
+        } else {
+            // the posts' spans (the AWS SDK's, when instrumented) are children of the caller's span
+            try (ExecutorService pool = Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor())) {
+                List<Future<Sent>> perConnection = new ArrayList<>();
+                for (Supplier<Sent> send : sends) perConnection.add(pool.submit(send::get));
+                for (Future<Sent> f : perConnection) sent.add(get(f));
             }
-            int firstFailed = Integer.MAX_VALUE;
-            long delivered = 0;
-            long gone = 0;
-            for (Future<Sent> f : perConnection) {
-                Sent s = get(f);
-                firstFailed = Math.min(firstFailed, s.firstFailed());
-                delivered += s.events();
-                if (s.gone()) gone++;
-            }
-            return new Outcome(firstFailed, delivered, gone);
         }
+        int firstFailed = Integer.MAX_VALUE;
+        long delivered = 0;
+        long gone = 0;
+        for (Sent s : sent) {
+            firstFailed = Math.min(firstFailed, s.firstFailed());
+            delivered += s.events();
+            if (s.gone()) gone++;
+        }
+        return new Outcome(firstFailed, delivered, gone);
     }
 
     /**

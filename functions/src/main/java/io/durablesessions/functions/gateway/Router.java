@@ -34,8 +34,9 @@ public final class Router {
         return switch (msg) {
             case Append a -> {
                 Publisher.Answered out = publisher.appendOverSocket(a, caller);
-                String frame = written(a.requestId(), a.sessionId(), out.result());
-                yield out.answered() ? null : frame; // answered already: no route response
+                if (!out.answered()) yield written(a.requestId(), a.sessionId(), out.result());
+                Tracing.outcome(a.sessionId(), out.result()); // answered by a post already: no route response
+                yield null;
             }
             case Subscribe s -> subscriptions.subscribe(s, caller);
             case Unsubscribe u -> subscriptions.unsubscribe(u, caller);

@@ -189,14 +189,8 @@ public final class SessionStore {
     /**
      * A stop (cancel) recorded by the service: the run goes to {@code stop_requested} and is fenced
      * in the same transaction that appends {@code run.stop_requested} naming the run's last seq.
-     */
-    public AppendResult requestStop(String sessionId, String runId, String command, String by, String reason) {
-        return requestStop(sessionId, runId, command, by, reason, null);
-    }
-
-    /**
-     * As {@link #requestStop(String, String, String, String, String)}; {@code afterCommit} (if not null)
-     * gets the recorded stop right after its commit, before any compaction (direct delivery goes there).
+     * {@code afterCommit} (if not null) gets the recorded stop right after its commit, before any
+     * compaction (direct delivery goes there).
      */
     public AppendResult requestStop(
             String sessionId,
@@ -271,12 +265,8 @@ public final class SessionStore {
     /**
      * Interrupt: records {@code run.interrupted} and fences the reply in progress (or the one
      * named), so no more events of that message are accepted; the run itself keeps running.
+     * {@code afterCommit} (if not null) as for {@link #requestStop}.
      */
-    public AppendResult interrupt(String sessionId, String runId, String messageId, String by) {
-        return interrupt(sessionId, runId, messageId, by, null);
-    }
-
-    /** As {@link #interrupt(String, String, String, String)}, with an after-commit hook as for appends. */
     public AppendResult interrupt(
             String sessionId, String runId, String messageId, String by, Consumer<AppendResult.Appended> afterCommit) {
         RunRow run = run(sessionId, runId);
@@ -386,14 +376,9 @@ public final class SessionStore {
 
     /**
      * Appends an event written by the service itself (run.steered for a client's steer), with the
-     * same run checks as an agent's append; {@code agentId} names who asked for it.
+     * same run checks as an agent's append; {@code agentId} names who asked for it. {@code afterCommit}
+     * (if not null) as for {@link #requestStop}.
      */
-    public AppendResult appendServiceEvent(
-            String sessionId, String agentId, EventType type, String runId, ObjectNode data) {
-        return appendServiceEvent(sessionId, agentId, type, runId, data, null);
-    }
-
-    /** As {@link #appendServiceEvent(String, String, EventType, String, ObjectNode)}, with an after-commit hook. */
     public AppendResult appendServiceEvent(
             String sessionId,
             String agentId,

@@ -384,7 +384,7 @@ class SessionStoreContractTest {
             String s = newSession();
             append(s, runEvent(EventType.RUN_STARTED, "r1"), start("r1", "m1"));
             append(s, delta("r1", "m1", "Hel"), delta("r1", "m1", "lo"));
-            Appended stop = (Appended) store.requestStop(s, "r1", "cancel", "user-1", null);
+            Appended stop = (Appended) store.requestStop(s, "r1", "cancel", "user-1", null, null);
             Event stopEvent = stop.events().get(0);
             assertThat(stopEvent.type()).isEqualTo(EventType.RUN_STOP_REQUESTED);
             assertThat(stopEvent.data().get("stoppedAtSeq").asLong()).isEqualTo(4);
@@ -394,14 +394,15 @@ class SessionStoreContractTest {
                     .isEqualTo(new RunFenced("r1", RunState.STOP_REQUESTED, 4L));
             assertThat(append(s, runEvent(EventType.RUN_COMPLETED, "r1"))).isInstanceOf(RunFenced.class);
             assertThat(rawLog(s)).isEqualTo(before);
-            assertThat(store.requestStop(s, "r1", "cancel", "user-2", null)).isInstanceOf(RunFenced.class);
+            assertThat(store.requestStop(s, "r1", "cancel", "user-2", null, null))
+                    .isInstanceOf(RunFenced.class);
         }
 
         @Test
         void theAgentAcknowledgesAStopAndTheServiceEndsTheRunWithRunStopped() {
             String s = newSession();
             append(s, runEvent(EventType.RUN_STARTED, "r1"));
-            store.requestStop(s, "r1", "cancel", "user-1", "enough");
+            store.requestStop(s, "r1", "cancel", "user-1", "enough", null);
             Appended ack = (Appended) append(s, runEvent(EventType.RUN_STOP_ACKNOWLEDGED, "r1"));
             // one terminal event whichever way a stop ends (§6): the acknowledgement, then run.stopped
             assertThat(ack.events())
@@ -470,7 +471,8 @@ class SessionStoreContractTest {
                     }
                 });
                 streaming.await();
-                assertThat(store.requestStop(s, "r", "cancel", "user", null)).isInstanceOf(Appended.class);
+                assertThat(store.requestStop(s, "r", "cancel", "user", null, null))
+                        .isInstanceOf(Appended.class);
                 agent.join();
                 assertThat(ack.get()).as("round %d", round).isInstanceOf(Appended.class);
                 List<Event> log = readAll(s);
@@ -501,7 +503,7 @@ class SessionStoreContractTest {
                     }
                 });
                 Thread.sleep(round % 5);
-                Appended stop = (Appended) store.requestStop(s, "r", "cancel", "user", null);
+                Appended stop = (Appended) store.requestStop(s, "r", "cancel", "user", null, null);
                 agent.join();
                 long stopSeq = stop.firstSeq();
                 long stoppedAt = stop.events().get(0).data().get("stoppedAtSeq").asLong();
@@ -735,7 +737,7 @@ class SessionStoreContractTest {
                                             .put("messageId", "m"))))
                     .isEqualTo(new NotOwner("messageId", "m"));
             assertThat(rawLog(s)).isEqualTo(before);
-            assertThat(store.interrupt(s, "r", null, "ana")).isInstanceOf(Appended.class);
+            assertThat(store.interrupt(s, "r", null, "ana", null)).isInstanceOf(Appended.class);
             for (EventInput late : List.of(
                     reasoning("r", "m", "x"), part("r", "m"), inputStart("r", "t", "m"), calledIn("r", "t", "m"))) {
                 assertThat(appendAs("agent-a", s, late))
@@ -748,7 +750,7 @@ class SessionStoreContractTest {
         void anInterruptedReplyRefusesItsEndAndEveryLaterDelta() {
             String s = newSession();
             appendAs("agent-a", s, runEvent(EventType.RUN_STARTED, "r"), start("r", "m"));
-            assertThat(store.interrupt(s, "r", null, "ana")).isInstanceOf(Appended.class);
+            assertThat(store.interrupt(s, "r", null, "ana", null)).isInstanceOf(Appended.class);
             assertThat(appendAs("agent-a", s, delta("r", "m", "x"))).isInstanceOf(AppendResult.MessageFenced.class);
             assertThat(appendAs("agent-a", s, end("r", "m"))).isInstanceOf(AppendResult.MessageFenced.class);
             assertThat(appendAs("agent-a", s, start("r", "m2"), delta("r", "m2", "next")))
