@@ -52,6 +52,15 @@ public final class Delivery {
         }
     }
 
+    /**
+     * Whether any of {@code subscribers} is due any of {@code items}: an agent's control-only
+     * subscription is due control events only. When none is, there is nothing to post or to wait for.
+     */
+    static boolean anyoneDue(List<Item> items, List<Subscriber> subscribers) {
+        boolean control = items.stream().anyMatch(Item::control);
+        return subscribers.stream().anyMatch(sub -> control || !sub.controlOnly());
+    }
+
     /** Posts {@code items} (ascending seqs of one session) to the entitled ones of {@code subscribers}. */
     public Outcome deliver(String sessionId, List<Item> items, List<Subscriber> subscribers) {
         List<Subscriber> entitled = entitled(sessionId, subscribers);

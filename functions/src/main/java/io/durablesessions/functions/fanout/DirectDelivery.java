@@ -72,6 +72,13 @@ public final class DirectDelivery {
             List<Delivery.Item> items = new ArrayList<>(appended.events().size());
             for (Event e : appended.events())
                 items.add(new Delivery.Item(e.seq(), e.toJson(), e.type().isControl()));
+            if (!Delivery.anyoneDue(items, subscribers)) {
+                // nobody to post to (no subscriber, or agents listening for control events only), and
+                // no mark to write: the fan-out finds the same (or a reader that registered since, which
+                // its catch-up serves too) and moves the mark once per batch, without waiting
+                span.setAttribute(Tracing.OUTCOME, "nobody due");
+                return;
+            }
             Delivery.Outcome o = delivery.deliver(sessionId, items, subscribers);
             span.setAttribute(Tracing.DELIVERED, o.delivered())
                     .setAttribute(Tracing.OUTCOME, o.complete() ? "ok" : "incomplete");

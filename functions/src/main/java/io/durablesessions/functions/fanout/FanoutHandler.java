@@ -150,6 +150,12 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
             recs = uncovered(all, mark);
             if (!recs.isEmpty()) {
                 subscribers = services.connections().subscribers(sessionId);
+                if (!Delivery.anyoneDue(recs.stream().map(Rec::item).toList(), subscribers)) {
+                    // nobody is due these events (no subscriber, or agents listening for control only):
+                    // nothing to post, to wait for or to mark; a later reader's catch-up has them
+                    tally.skipped.add(all.size() - recs.size());
+                    return null;
+                }
                 if (services.features().directDelivery() && subscribers.size() <= DirectDelivery.MAX_SUBSCRIBERS) {
                     mark = awaitDirect(sessionId, mark, recs);
                     recs = uncovered(all, mark);

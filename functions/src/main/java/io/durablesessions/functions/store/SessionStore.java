@@ -51,8 +51,10 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionConflictExcepti
  * The session log on DynamoDB. Every guarantee is decided by one conditional
  * {@code TransactWriteItems}: the head row makes seqs gapless, the producer row makes retries
  * idempotent, the run row fences a stopped run and admits only its own agent, the owner rows of
- * messages and tool calls admit only their writer. Nothing is locked in memory; a lost race is read
- * from the cancellation reasons and either retried or turned into an {@link AppendResult}.
+ * messages and tool calls admit only their writer. A lost race is read from the cancellation
+ * reasons and either retried or turned into an {@link AppendResult}. Appends to one session from one
+ * process take turns ({@link SessionTurns}) so they do not race each other; that saves work and
+ * decides nothing.
  */
 public final class SessionStore {
 
@@ -62,6 +64,7 @@ public final class SessionStore {
     private final StoreSettings settings;
     private final int maxAttempts;
     private final Compactor compactor;
+    private final SessionTurns turns = new SessionTurns();
 
     public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock) {
         this(ddb, tables, clock, StoreSettings.DEFAULTS);
@@ -78,6 +81,11 @@ public final class SessionStore {
 
     public StoreSettings settings() {
         return settings;
+    }
+
+    /** Sessions whose turn someone holds or awaits right now (tests: none once all appends returned). */
+    int turnsInUse() {
+        return turns.active();
     }
 
     /**
@@ -435,91 +443,121 @@ public final class SessionStore {
             String writer,
             TransactWriteItem extra,
             Consumer<AppendResult.Appended> afterCommit) {
-        List<Draft> drafts = plan.drafts;
         String producerKey = producer == null ? null : Keys.producer(writer, producer.id());
         long waitUntil = System.nanoTime() + PREDECESSOR_WAIT.toNanos();
         int waits = 0;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            Map<String, AttributeValue> session = getItem(tables.sessions(), sessionId, Keys.SESSION);
-            if (session == null && plan.sessionMustExist) return new AppendResult.NoSession(sessionId);
-            long head = Attrs.num(session, SessionRow.HEAD, 0);
-            String hot = ProducerRow.hotKey(session);
-            ProducerRow prow = producer == null ? null : producerState(sessionId, session, producerKey);
-            if (producer != null) {
-                AppendResult refusal = prow.check(producer);
-                if (refusal instanceof ProducerGap gap
-                        && producer.seq() - gap.expectedSeq() < Limits.MAX_PRODUCER_IN_FLIGHT
-                        && System.nanoTime() < waitUntil) {
-                    // a pipelined producer: its predecessor is still on its way (messages of one connection
-                    // are processed concurrently); wait for it rather than refuse
+            Attempt outcome;
+            try (SessionTurns.Turn turn = turns.take(sessionId)) {
+                outcome = attempt(sessionId, plan, producer, producerKey, extra, waitUntil);
+            }
+            switch (outcome) {
+                case Attempt.Done done -> {
+                    if (done.result() instanceof Appended appended) {
+                        // outside the turn: the next writer of the session commits meanwhile
+                        if (afterCommit != null) afterCommit.accept(appended);
+                        compactor.maybeCompact(sessionId, plan.drafts, appended.lastSeq());
+                    }
+                    return done.result();
+                }
+                case Attempt.AwaitPredecessor ignored -> {
                     pause(++waits);
                     attempt--;
-                    continue;
                 }
-                if (refusal != null) return refusal;
-            }
-            if (plan.refuseAfterProducerCheck != null) return plan.refuseAfterProducerCheck;
-            long now = clock.millis();
-            List<Event> events = new ArrayList<>(drafts.size());
-            for (int i = 0; i < drafts.size(); i++) events.add(drafts.get(i).toEvent(head + 1 + i, sessionId, now));
-            long first = head + 1;
-            long last = head + drafts.size();
-
-            List<TransactWriteItem> tx = new ArrayList<>();
-            Map<Integer, Part> parts = new LinkedHashMap<>();
-            tx.add(headUpdate(
-                    sessionId,
-                    session == null,
-                    head,
-                    last,
-                    now,
-                    producer == null
-                            ? Map.of()
-                            : prow.next(producer, first, last).asHot(producerKey)));
-            for (Event e : events) tx.add(eventPut(e));
-            if (producer != null && hot != null && !hot.equals(producerKey)) {
-                tx.add(ProducerRow.hot(session).spill(tables.sessions(), sessionId, hot));
-            }
-            for (RunWrite rw : plan.runs.values()) {
-                parts.put(tx.size(), new RunPart(rw));
-                tx.add(rw.toWrite(tables.sessions(), sessionId, first, now, settings));
-            }
-            for (EntityWrite ew : plan.entities.values()) {
-                parts.put(tx.size(), new EntityPart(ew));
-                tx.add(ew.toWrite(tables.sessions(), sessionId));
-            }
-            for (String parent : plan.parents) {
-                parts.put(tx.size(), new ParentPart(parent));
-                tx.add(parentRunning(sessionId, parent));
-            }
-            if (extra != null) {
-                parts.put(tx.size(), new ExtraPart());
-                tx.add(extra);
-            }
-            try {
-                ddb.transactWriteItems(r -> r.transactItems(tx));
-                Appended appended = new Appended(first, last, events);
-                if (afterCommit != null) afterCommit.accept(appended);
-                compactor.maybeCompact(sessionId, drafts, last);
-                return appended;
-            } catch (TransactionCanceledException e) {
-                List<CancellationReason> reasons = e.cancellationReasons();
-                for (var part : parts.entrySet()) {
-                    if (!failed(reasons, part.getKey())) continue;
-                    AppendResult refusal = switch (part.getValue()) {
-                        case RunPart r -> classifyRun(sessionId, r.run());
-                        case EntityPart en -> classifyEntity(sessionId, en.entity());
-                        case ParentPart p -> classifyParent(sessionId, p.parentRunId());
-                        case ExtraPart x -> new AppendResult.PreconditionFailed();
-                    };
-                    if (refusal != null) return duplicateOr(sessionId, producerKey, producer, refusal);
-                }
-                // the head or producer moved (another writer, or a concurrent retry), or DynamoDB
-                // reported a TransactionConflict: read again and retry
-                backoff(attempt);
+                case Attempt.Retry ignored -> backoff(attempt);
             }
         }
         return new Contention(maxAttempts);
+    }
+
+    /** One read-and-commit, taken while holding the session's turn. */
+    private sealed interface Attempt {
+        record Done(AppendResult result) implements Attempt {}
+
+        /** A pipelined producer's predecessor is still on its way. */
+        record AwaitPredecessor() implements Attempt {}
+
+        /** The head or producer moved, or DynamoDB reported a conflict: read again. */
+        record Retry() implements Attempt {}
+    }
+
+    private Attempt attempt(
+            String sessionId,
+            AppendPlan plan,
+            Producer producer,
+            String producerKey,
+            TransactWriteItem extra,
+            long waitUntil) {
+        List<Draft> drafts = plan.drafts;
+        Map<String, AttributeValue> session = getItem(tables.sessions(), sessionId, Keys.SESSION);
+        if (session == null && plan.sessionMustExist) return new Attempt.Done(new AppendResult.NoSession(sessionId));
+        long head = Attrs.num(session, SessionRow.HEAD, 0);
+        String hot = ProducerRow.hotKey(session);
+        ProducerRow prow = producer == null ? null : producerState(sessionId, session, producerKey);
+        if (producer != null) {
+            AppendResult refusal = prow.check(producer);
+            if (refusal instanceof ProducerGap gap
+                    && producer.seq() - gap.expectedSeq() < Limits.MAX_PRODUCER_IN_FLIGHT
+                    && System.nanoTime() < waitUntil) {
+                // a pipelined producer: its predecessor is still on its way (messages of one connection
+                // are processed concurrently); wait for it rather than refuse
+                return new Attempt.AwaitPredecessor();
+            }
+            if (refusal != null) return new Attempt.Done(refusal);
+        }
+        if (plan.refuseAfterProducerCheck != null) return new Attempt.Done(plan.refuseAfterProducerCheck);
+        long now = clock.millis();
+        List<Event> events = new ArrayList<>(drafts.size());
+        for (int i = 0; i < drafts.size(); i++) events.add(drafts.get(i).toEvent(head + 1 + i, sessionId, now));
+        long first = head + 1;
+        long last = head + drafts.size();
+
+        List<TransactWriteItem> tx = new ArrayList<>();
+        Map<Integer, Part> parts = new LinkedHashMap<>();
+        tx.add(headUpdate(
+                sessionId,
+                session == null,
+                head,
+                last,
+                now,
+                producer == null ? Map.of() : prow.next(producer, first, last).asHot(producerKey)));
+        for (Event e : events) tx.add(eventPut(e));
+        if (producer != null && hot != null && !hot.equals(producerKey)) {
+            tx.add(ProducerRow.hot(session).spill(tables.sessions(), sessionId, hot));
+        }
+        for (RunWrite rw : plan.runs.values()) {
+            parts.put(tx.size(), new RunPart(rw));
+            tx.add(rw.toWrite(tables.sessions(), sessionId, first, now, settings));
+        }
+        for (EntityWrite ew : plan.entities.values()) {
+            parts.put(tx.size(), new EntityPart(ew));
+            tx.add(ew.toWrite(tables.sessions(), sessionId));
+        }
+        for (String parent : plan.parents) {
+            parts.put(tx.size(), new ParentPart(parent));
+            tx.add(parentRunning(sessionId, parent));
+        }
+        if (extra != null) {
+            parts.put(tx.size(), new ExtraPart());
+            tx.add(extra);
+        }
+        try {
+            ddb.transactWriteItems(r -> r.transactItems(tx));
+            return new Attempt.Done(new Appended(first, last, events));
+        } catch (TransactionCanceledException e) {
+            List<CancellationReason> reasons = e.cancellationReasons();
+            for (var part : parts.entrySet()) {
+                if (!failed(reasons, part.getKey())) continue;
+                AppendResult refusal = switch (part.getValue()) {
+                    case RunPart r -> classifyRun(sessionId, r.run());
+                    case EntityPart en -> classifyEntity(sessionId, en.entity());
+                    case ParentPart p -> classifyParent(sessionId, p.parentRunId());
+                    case ExtraPart x -> new AppendResult.PreconditionFailed();
+                };
+                if (refusal != null) return new Attempt.Done(duplicateOr(sessionId, producerKey, producer, refusal));
+            }
+            return new Attempt.Retry();
+        }
     }
 
     /**

@@ -63,12 +63,21 @@ import org.junit.jupiter.params.provider.ValueSource;
         disabledReason = "no Docker engine: the LocalStack profile is skipped")
 class SessionStoreContractTest {
     static TestDynamo dynamo;
-    static SessionStore store;
+    /**
+     * Each test thread is a Lambda container of its own, with its own store: concurrent appends
+     * race in DynamoDB, as they do between containers, rather than taking turns inside one store
+     * ({@link SessionTurns}; SessionTurnsTest covers that).
+     */
+    static final ThreadLocal<SessionStore> CONTAINER =
+            ThreadLocal.withInitial(() -> new SessionStore(dynamo.client, dynamo.tables, Clock.systemUTC()));
 
     @BeforeAll
     static void start() {
         dynamo = TestDynamo.start();
-        store = new SessionStore(dynamo.client, dynamo.tables, Clock.systemUTC());
+    }
+
+    static SessionStore store() {
+        return CONTAINER.get();
     }
 
     @AfterAll
@@ -107,15 +116,15 @@ class SessionStoreContractTest {
     }
 
     static AppendResult append(String session, EventInput... events) {
-        return store.append(new AppendRequest(session, "agent-1", null, List.of(events)));
+        return store().append(new AppendRequest(session, "agent-1", null, List.of(events)));
     }
 
     static AppendResult append(String session, Producer p, EventInput... events) {
-        return store.append(new AppendRequest(session, "agent-1", p, List.of(events)));
+        return store().append(new AppendRequest(session, "agent-1", p, List.of(events)));
     }
 
     static AppendResult appendAs(String writer, String session, EventInput... events) {
-        return store.append(new AppendRequest(session, writer, null, List.of(events)));
+        return store().append(new AppendRequest(session, writer, null, List.of(events)));
     }
 
     static List<Event> readAll(String session) {
@@ -124,7 +133,7 @@ class SessionStoreContractTest {
 
     static List<String> rawLog(String session) {
         List<String> raw = new ArrayList<>();
-        store.forEachAfter(session, 0, se -> raw.add(se.json()));
+        store().forEachAfter(session, 0, se -> raw.add(se.json()));
         return raw;
     }
 
@@ -155,7 +164,7 @@ class SessionStoreContractTest {
                 assertThat(e.agentId()).isEqualTo("agent-1");
                 assertThat(e.ts()).isPositive();
             });
-            assertThat(store.head(s)).isEqualTo(3);
+            assertThat(store().head(s)).isEqualTo(3);
         }
 
         @Test
@@ -384,7 +393,7 @@ class SessionStoreContractTest {
             String s = newSession();
             append(s, runEvent(EventType.RUN_STARTED, "r1"), start("r1", "m1"));
             append(s, delta("r1", "m1", "Hel"), delta("r1", "m1", "lo"));
-            Appended stop = (Appended) store.requestStop(s, "r1", "cancel", "user-1", null, null);
+            Appended stop = (Appended) store().requestStop(s, "r1", "cancel", "user-1", null, null);
             Event stopEvent = stop.events().get(0);
             assertThat(stopEvent.type()).isEqualTo(EventType.RUN_STOP_REQUESTED);
             assertThat(stopEvent.data().get("stoppedAtSeq").asLong()).isEqualTo(4);
@@ -394,7 +403,7 @@ class SessionStoreContractTest {
                     .isEqualTo(new RunFenced("r1", RunState.STOP_REQUESTED, 4L));
             assertThat(append(s, runEvent(EventType.RUN_COMPLETED, "r1"))).isInstanceOf(RunFenced.class);
             assertThat(rawLog(s)).isEqualTo(before);
-            assertThat(store.requestStop(s, "r1", "cancel", "user-2", null, null))
+            assertThat(store().requestStop(s, "r1", "cancel", "user-2", null, null))
                     .isInstanceOf(RunFenced.class);
         }
 
@@ -402,7 +411,7 @@ class SessionStoreContractTest {
         void theAgentAcknowledgesAStopAndTheServiceEndsTheRunWithRunStopped() {
             String s = newSession();
             append(s, runEvent(EventType.RUN_STARTED, "r1"));
-            store.requestStop(s, "r1", "cancel", "user-1", "enough", null);
+            store().requestStop(s, "r1", "cancel", "user-1", "enough", null);
             Appended ack = (Appended) append(s, runEvent(EventType.RUN_STOP_ACKNOWLEDGED, "r1"));
             // one terminal event whichever way a stop ends (§6): the acknowledgement, then run.stopped
             assertThat(ack.events())
@@ -412,8 +421,8 @@ class SessionStoreContractTest {
             assertThat(stopped.agentId()).isEqualTo("service");
             assertThat(stopped.data().get("stoppedAtSeq").asLong()).isEqualTo(1L);
             assertThat(stopped.dataText("reason")).isEqualTo("acknowledged");
-            assertThat(store.run(s, "r1").state()).isEqualTo(RunState.STOPPED);
-            assertThat(store.run(s, "r1").stoppedAtSeq()).isEqualTo(1L);
+            assertThat(store().run(s, "r1").state()).isEqualTo(RunState.STOPPED);
+            assertThat(store().run(s, "r1").stoppedAtSeq()).isEqualTo(1L);
             // a second acknowledgement has nothing left to acknowledge
             assertThat(append(s, runEvent(EventType.RUN_STOP_ACKNOWLEDGED, "r1")))
                     .isInstanceOf(InvalidTransition.class);
@@ -471,7 +480,7 @@ class SessionStoreContractTest {
                     }
                 });
                 streaming.await();
-                assertThat(store.requestStop(s, "r", "cancel", "user", null, null))
+                assertThat(store().requestStop(s, "r", "cancel", "user", null, null))
                         .isInstanceOf(Appended.class);
                 agent.join();
                 assertThat(ack.get()).as("round %d", round).isInstanceOf(Appended.class);
@@ -480,7 +489,7 @@ class SessionStoreContractTest {
                         .extracting(Event::type)
                         .containsExactly(
                                 EventType.RUN_STOP_REQUESTED, EventType.RUN_STOP_ACKNOWLEDGED, EventType.RUN_STOPPED);
-                assertThat(store.runs(s).get(0).state()).isEqualTo(RunState.STOPPED);
+                assertThat(store().runs(s).get(0).state()).isEqualTo(RunState.STOPPED);
             }
         }
 
@@ -503,7 +512,7 @@ class SessionStoreContractTest {
                     }
                 });
                 Thread.sleep(round % 5);
-                Appended stop = (Appended) store.requestStop(s, "r", "cancel", "user", null, null);
+                Appended stop = (Appended) store().requestStop(s, "r", "cancel", "user", null, null);
                 agent.join();
                 long stopSeq = stop.firstSeq();
                 long stoppedAt = stop.events().get(0).data().get("stoppedAtSeq").asLong();
@@ -592,7 +601,7 @@ class SessionStoreContractTest {
                         .as(hostile.type().wire())
                         .isEqualTo(new NotOwner("runId", "r"));
             }
-            assertThat(store.heartbeat(s, "r", "agent-b")).isEqualTo(new NotOwner("runId", "r"));
+            assertThat(store().heartbeat(s, "r", "agent-b")).isEqualTo(new NotOwner("runId", "r"));
             assertThat(rawLog(s)).isEqualTo(before);
             // the owner is not disturbed: its next append goes through
             assertThat(appendAs("agent-a", s, delta("r", "m", "ok"), toolResult("r", "t")))
@@ -737,7 +746,7 @@ class SessionStoreContractTest {
                                             .put("messageId", "m"))))
                     .isEqualTo(new NotOwner("messageId", "m"));
             assertThat(rawLog(s)).isEqualTo(before);
-            assertThat(store.interrupt(s, "r", null, "ana", null)).isInstanceOf(Appended.class);
+            assertThat(store().interrupt(s, "r", null, "ana", null)).isInstanceOf(Appended.class);
             for (EventInput late : List.of(
                     reasoning("r", "m", "x"), part("r", "m"), inputStart("r", "t", "m"), calledIn("r", "t", "m"))) {
                 assertThat(appendAs("agent-a", s, late))
@@ -750,7 +759,7 @@ class SessionStoreContractTest {
         void anInterruptedReplyRefusesItsEndAndEveryLaterDelta() {
             String s = newSession();
             appendAs("agent-a", s, runEvent(EventType.RUN_STARTED, "r"), start("r", "m"));
-            assertThat(store.interrupt(s, "r", null, "ana", null)).isInstanceOf(Appended.class);
+            assertThat(store().interrupt(s, "r", null, "ana", null)).isInstanceOf(Appended.class);
             assertThat(appendAs("agent-a", s, delta("r", "m", "x"))).isInstanceOf(AppendResult.MessageFenced.class);
             assertThat(appendAs("agent-a", s, end("r", "m"))).isInstanceOf(AppendResult.MessageFenced.class);
             assertThat(appendAs("agent-a", s, start("r", "m2"), delta("r", "m2", "next")))
@@ -794,12 +803,12 @@ class SessionStoreContractTest {
         void producerIdsAreScopedToTheirWriter() {
             String s = newSession();
             Appended mine = (Appended)
-                    store.append(new AppendRequest(s, "agent-a", new Producer("p", 0, 0), List.of(custom("a"))));
+                    store().append(new AppendRequest(s, "agent-a", new Producer("p", 0, 0), List.of(custom("a"))));
             // the same producer id under another writer is another producer: it neither collides nor replays
             Appended theirs = (Appended)
-                    store.append(new AppendRequest(s, "agent-b", new Producer("p", 0, 0), List.of(custom("b"))));
+                    store().append(new AppendRequest(s, "agent-b", new Producer("p", 0, 0), List.of(custom("b"))));
             assertThat(theirs.firstSeq()).isEqualTo(mine.firstSeq() + 1);
-            assertThat(store.append(new AppendRequest(s, "agent-b", new Producer("p", 0, 0), List.of(custom("b")))))
+            assertThat(store().append(new AppendRequest(s, "agent-b", new Producer("p", 0, 0), List.of(custom("b")))))
                     .isEqualTo(new Duplicate(theirs.firstSeq(), theirs.lastSeq()));
         }
     }
@@ -811,14 +820,14 @@ class SessionStoreContractTest {
             String s = newSession();
             List<EventInput> batch = new ArrayList<>();
             for (int i = 0; i < Limits.MAX_EVENTS_PER_APPEND; i++) batch.add(custom("e"));
-            for (int i = 0; i < 50; i++) store.append(new AppendRequest(s, "agent-1", null, batch));
+            for (int i = 0; i < 50; i++) store().append(new AppendRequest(s, "agent-1", null, batch));
             int total = 50 * Limits.MAX_EVENTS_PER_APPEND;
             List<Long> seen = new ArrayList<>();
             long after = 0;
             int pages = 0;
             EventPage page;
             do {
-                page = store.readAfter(s, after, 100);
+                page = store().readAfter(s, after, 100);
                 page.events().forEach(e -> seen.add(e.seq()));
                 after = page.lastSeq(after);
                 pages++;
@@ -828,8 +837,8 @@ class SessionStoreContractTest {
                             .boxed()
                             .toList());
             assertThat(pages).isBetween(total / 100, total / 100 + 1);
-            assertThat(store.readAfter(s, total - 5, 100).events()).hasSize(5);
-            assertThat(store.readAfter(s, total, 100).events()).isEmpty();
+            assertThat(store().readAfter(s, total - 5, 100).events()).hasSize(5);
+            assertThat(store().readAfter(s, total, 100).events()).isEmpty();
         }
 
         @Test
@@ -863,7 +872,7 @@ class SessionStoreContractTest {
             for (int d = 0; d < 30; d++) append(s, delta("live", "m-live", "x"));
 
             List<Event> log = readAll(s);
-            Hydration h = store.hydrate(s);
+            Hydration h = store().hydrate(s);
             assertThat(h.state().toJson()).isEqualTo(Assembler.fold(log).toJson());
             assertThat(h.state().headSeq()).isEqualTo(log.size());
             assertThat(h.itemsRead() + h.eventsRead()).isLessThan(log.size() / 10);
@@ -882,7 +891,7 @@ class SessionStoreContractTest {
             append(s, end("r", "m"), runEvent(EventType.RUN_COMPLETED, "r"));
             append(s, start(null, "after"), delta(null, "after", "still compacted"), end(null, "after"));
 
-            Hydration h = store.hydrate(s);
+            Hydration h = store().hydrate(s);
             assertThat(h.state().toJson()).isEqualTo(Assembler.fold(readAll(s)).toJson());
             // everything was folded into stored items: the watermark reached the head, no event is re-read
             assertThat(h.eventsRead()).isZero();
@@ -904,23 +913,24 @@ class SessionStoreContractTest {
             String s = newSession();
             append(s, runEvent(EventType.RUN_STARTED, "r"), start("r", "m"), delta("r", "m", "hello"));
             List<Integer> eventsReadMeanwhile = new ArrayList<>();
-            AppendResult r = store.append(
-                    new AppendRequest(
-                            s, "agent-1", null, List.of(end("r", "m"), runEvent(EventType.RUN_COMPLETED, "r"))),
-                    appended -> eventsReadMeanwhile.add(store.hydrate(s).eventsRead()));
+            AppendResult r = store().append(
+                            new AppendRequest(
+                                    s, "agent-1", null, List.of(end("r", "m"), runEvent(EventType.RUN_COMPLETED, "r"))),
+                            appended ->
+                                    eventsReadMeanwhile.add(store().hydrate(s).eventsRead()));
             assertThat(r).isInstanceOf(AppendResult.Appended.class);
             // direct delivery runs there: nothing was folded yet, so no reader waited for the compaction
             assertThat(eventsReadMeanwhile).singleElement().isEqualTo(5);
             // which the message end then triggered: everything is folded
-            assertThat(store.hydrate(s).eventsRead()).isZero();
+            assertThat(store().hydrate(s).eventsRead()).isZero();
         }
 
         @Test
         void hydrationOfAnUncompactedOrEmptySessionIsTheFold() {
             String s = newSession();
-            assertThat(store.hydrate(s).state()).isEqualTo(SessionState.EMPTY);
+            assertThat(store().hydrate(s).state()).isEqualTo(SessionState.EMPTY);
             append(s, custom("a"), custom("b"));
-            assertThat(store.hydrate(s).state().toJson())
+            assertThat(store().hydrate(s).state().toJson())
                     .isEqualTo(Assembler.fold(readAll(s)).toJson());
         }
     }
@@ -953,10 +963,10 @@ class SessionStoreContractTest {
         void tooManyEventsAreRefused() {
             String s = newSession();
             List<EventInput> batch = Collections.nCopies(Limits.MAX_EVENTS_PER_APPEND + 1, custom("e"));
-            assertThatThrownBy(() -> store.append(new AppendRequest(s, "a", null, batch)))
+            assertThatThrownBy(() -> store().append(new AppendRequest(s, "a", null, batch)))
                     .isInstanceOfSatisfying(
                             ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_MANY_EVENTS));
-            assertThat(store.head(s)).isZero();
+            assertThat(store().head(s)).isZero();
         }
     }
 }

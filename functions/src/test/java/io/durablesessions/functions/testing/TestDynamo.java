@@ -34,6 +34,10 @@ public final class TestDynamo implements AutoCloseable {
 
     public final DynamoDbClient client;
     public final TableNames tables;
+    /** Where the tables are: for a test that builds a client of its own. */
+    public final URI endpoint;
+
+    public final Region region;
     private final AutoCloseable backend;
     private final LocalDynamoDb embedded;
     private final boolean external;
@@ -42,6 +46,8 @@ public final class TestDynamo implements AutoCloseable {
         this.backend = backend;
         this.embedded = embedded;
         this.external = external;
+        this.endpoint = endpoint;
+        this.region = region;
         client = Clients.dynamo(region, endpoint);
         tables = TableNames.withPrefix("t" + UUID.randomUUID().toString().substring(0, 8) + "-");
         TableProvisioner.createAll(client, tables);

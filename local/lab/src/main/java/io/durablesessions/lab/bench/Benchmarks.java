@@ -372,6 +372,39 @@ public final class Benchmarks {
                         + "/M RRU (WCU/RCU as computed by the embedded DynamoDB, "
                         + "transactional writes 2 per KB). Connection minutes are the reply's wall time × 3 connections; "
                         + "free tiers ignored.");
+        windowTradeOff(tokens, rate, window, coalesced, naive);
+    }
+
+    /**
+     * What a longer coalescing window buys and costs: the same reply with the agent's window set
+     * longer than the default (DurableAgent.Builder.coalesceWindow), against the same naive run.
+     */
+    private void windowTradeOff(int tokens, int rate, Duration defaultWindow, Counts atDefault, Counts naive)
+            throws Exception {
+        double perMillion = 1e6 / tokens;
+        List<String[]> rows = new ArrayList<>();
+        for (Duration w : List.of(defaultWindow, Duration.ofMillis(250), Duration.ofMillis(300))) {
+            Counts c = w.equals(defaultWindow) ? atDefault : costRun(tokens, rate, w);
+            rows.add(new String[] {
+                w.toMillis() + " ms" + (w.equals(defaultWindow) ? " (default)" : ""),
+                String.valueOf(c.appends),
+                dollars(c.dollars() * perMillion),
+                fmt(naive.dollars() / c.dollars()) + "×",
+                pcts(c.tokenLatency)
+            });
+        }
+        report.table(
+                "Coalescing window: cost against latency (same reply, same naive run)",
+                List.of(
+                        "window",
+                        "appends",
+                        "$ per million tokens to 2 clients",
+                        "cheaper than naive",
+                        "token → subscriber p50 / p99 / max (ms)"),
+                rows,
+                "An agent chooses its window (DurableAgent.Builder.coalesceWindow, the TypeScript agent's "
+                        + "coalesceWindowMs): every cost of a reply is per append, and a window holds rate × window tokens; "
+                        + "the price is the window's wait before a token is sent.");
     }
 
     /**
