@@ -446,11 +446,13 @@ public final class SessionStore {
         String producerKey = producer == null ? null : Keys.producer(writer, producer.id());
         long waitUntil = System.nanoTime() + PREDECESSOR_WAIT.toNanos();
         int waits = 0;
+        Map<String, AttributeValue> known = null; // the SESSION row as a lost race returned it
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             Attempt outcome;
             try (SessionTurns.Turn turn = turns.take(sessionId)) {
-                outcome = attempt(sessionId, plan, producer, producerKey, extra, waitUntil);
+                outcome = attempt(sessionId, plan, producer, producerKey, extra, waitUntil, known);
             }
+            known = null;
             switch (outcome) {
                 case Attempt.Done done -> {
                     if (done.result() instanceof Appended appended) {
@@ -464,7 +466,10 @@ public final class SessionStore {
                     pause(++waits);
                     attempt--;
                 }
-                case Attempt.Retry ignored -> backoff(attempt);
+                case Attempt.Retry retry -> {
+                    known = retry.session();
+                    backoff(attempt);
+                }
             }
         }
         return new Contention(maxAttempts);
@@ -477,8 +482,11 @@ public final class SessionStore {
         /** A pipelined producer's predecessor is still on its way. */
         record AwaitPredecessor() implements Attempt {}
 
-        /** The head or producer moved, or DynamoDB reported a conflict: read again. */
-        record Retry() implements Attempt {}
+        /**
+         * The head or producer moved, or DynamoDB reported a conflict: try again, from {@code session}
+         * (the SESSION row the failed head condition returned) or, when null, from a fresh read.
+         */
+        record Retry(Map<String, AttributeValue> session) implements Attempt {}
     }
 
     private Attempt attempt(
@@ -487,9 +495,13 @@ public final class SessionStore {
             Producer producer,
             String producerKey,
             TransactWriteItem extra,
-            long waitUntil) {
+            long waitUntil,
+            Map<String, AttributeValue> known) {
         List<Draft> drafts = plan.drafts;
-        Map<String, AttributeValue> session = getItem(tables.sessions(), sessionId, Keys.SESSION);
+        // a lost race's returned row is as good as a consistent read taken then: the head condition
+        // guards the rest, and the producer's own row is read after it, as always
+        Map<String, AttributeValue> session =
+                known != null ? known : getItem(tables.sessions(), sessionId, Keys.SESSION);
         if (session == null && plan.sessionMustExist) return new Attempt.Done(new AppendResult.NoSession(sessionId));
         long head = Attrs.num(session, SessionRow.HEAD, 0);
         String hot = ProducerRow.hotKey(session);
@@ -556,7 +568,12 @@ public final class SessionStore {
                 };
                 if (refusal != null) return new Attempt.Done(duplicateOr(sessionId, producerKey, producer, refusal));
             }
-            return new Attempt.Retry();
+            // the head condition (item 0) failed: another writer committed; its row came back with the reason
+            CancellationReason headReason = failed(reasons, 0) ? reasons.get(0) : null;
+            boolean returned = headReason != null
+                    && headReason.hasItem()
+                    && !headReason.item().isEmpty();
+            return new Attempt.Retry(returned ? headReason.item() : null);
         }
     }
 
@@ -748,7 +765,7 @@ public final class SessionStore {
         u.setClause(created + " = if_not_exists(" + created + ", " + u.value(n(now)) + ")");
         hotProducer.forEach((name, value) -> u.set(u.name(name), value));
         u.condition(create ? "attribute_not_exists(" + h + ")" : h + " = " + u.value(n(head)));
-        return u.transactItem();
+        return u.returnItemOnFailure().transactItem();
     }
 
     private TransactWriteItem eventPut(Event e) {

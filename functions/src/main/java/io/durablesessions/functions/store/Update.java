@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
@@ -24,6 +25,7 @@ final class Update {
     private final List<String> add = new ArrayList<>();
     private final List<String> delete = new ArrayList<>();
     private final List<String> conditions = new ArrayList<>();
+    private boolean returnItemOnFailure;
 
     Update(String table, Map<String, AttributeValue> key) {
         this.table = table;
@@ -141,8 +143,19 @@ final class Update {
                         .updateExpression(updateExpression())
                         .conditionExpression(condition)
                         .expressionAttributeNames(nullIfEmpty(names))
-                        .expressionAttributeValues(nullIfEmpty(values)))
+                        .expressionAttributeValues(nullIfEmpty(values))
+                        .returnValuesOnConditionCheckFailure(
+                                returnItemOnFailure ? ReturnValuesOnConditionCheckFailure.ALL_OLD : null))
                 .build();
+    }
+
+    /**
+     * In a transaction, a failed condition returns the item as it is (in the cancellation reason):
+     * the caller retries from it without reading it again. DynamoDB charges nothing for it.
+     */
+    Update returnItemOnFailure() {
+        this.returnItemOnFailure = true;
+        return this;
     }
 
     UpdateItemRequest request() {

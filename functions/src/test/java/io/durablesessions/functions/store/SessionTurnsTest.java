@@ -9,7 +9,6 @@ import io.durablesessions.events.Event;
 import io.durablesessions.events.EventInput;
 import io.durablesessions.events.EventType;
 import io.durablesessions.events.Json;
-import io.durablesessions.functions.runtime.BufferedBodyHttpClient;
 import io.durablesessions.functions.store.SessionStore.AppendRequest;
 import io.durablesessions.functions.testing.TestDynamo;
 import java.time.Clock;
@@ -26,8 +25,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -50,18 +47,12 @@ class SessionTurnsTest {
     @BeforeAll
     static void start() {
         dynamo = TestDynamo.start();
-        counted = DynamoDbClient.builder()
-                .region(dynamo.region)
-                .endpointOverride(dynamo.endpoint)
-                .httpClient(BufferedBodyHttpClient.create())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                .overrideConfiguration(c -> c.addExecutionInterceptor(new ExecutionInterceptor() {
-                    @Override
-                    public void onExecutionFailure(Context.FailedExecution failed, ExecutionAttributes attributes) {
-                        if (failed.exception() instanceof TransactionCanceledException) cancelled.incrementAndGet();
-                    }
-                }))
-                .build();
+        counted = dynamo.clientWith(new ExecutionInterceptor() {
+            @Override
+            public void onExecutionFailure(Context.FailedExecution failed, ExecutionAttributes attributes) {
+                if (failed.exception() instanceof TransactionCanceledException) cancelled.incrementAndGet();
+            }
+        });
     }
 
     @AfterAll

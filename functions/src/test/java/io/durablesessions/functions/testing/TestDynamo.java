@@ -1,5 +1,6 @@
 package io.durablesessions.functions.testing;
 
+import io.durablesessions.functions.runtime.BufferedBodyHttpClient;
 import io.durablesessions.functions.runtime.Clients;
 import io.durablesessions.functions.store.TableLayout;
 import io.durablesessions.functions.store.TableNames;
@@ -11,6 +12,9 @@ import java.util.UUID;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.localstack.LocalStackContainer;
 import org.testcontainers.utility.DockerImageName;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
@@ -51,6 +55,17 @@ public final class TestDynamo implements AutoCloseable {
         client = Clients.dynamo(region, endpoint);
         tables = TableNames.withPrefix("t" + UUID.randomUUID().toString().substring(0, 8) + "-");
         TableProvisioner.createAll(client, tables);
+    }
+
+    /** Another client of the same tables, its requests seen by {@code interceptor} (a test's probe). */
+    public DynamoDbClient clientWith(ExecutionInterceptor interceptor) {
+        return DynamoDbClient.builder()
+                .region(region)
+                .endpointOverride(endpoint)
+                .httpClient(BufferedBodyHttpClient.create())
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
+                .build();
     }
 
     /** For {@code @EnabledIf}: false only for the LocalStack target on a machine without Docker. */
