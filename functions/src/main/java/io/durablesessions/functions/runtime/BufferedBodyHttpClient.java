@@ -22,8 +22,25 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
  * <p>A buffered request is one the JDK may send again when a kept-alive connection turns out dead
  * before any answer; the SDK's own retries do the same, and every write of the store is conditional
  * or carries an idempotency token (TransactWriteItems), so a resend is never applied twice.
+ *
+ * <p>Kept-alive connections: the JDK keeps at most {@code http.maxConnections} idle connections per
+ * host, 5 unless told otherwise, and closes any further one once its request is done. Delivery posts
+ * to many subscribers at once ({@code fanout/Delivery}, up to 64 posts in flight), so past 5 readers
+ * every post opened a connection of its own and closed it after: 300 appends to 10 readers left
+ * 1,360 closed connections on the local stack (about 4.5 per append); on AWS each would be a new TLS
+ * connection to the management API. So unless the JVM was started with a value, this raises it to
+ * {@value #KEEP_ALIVE_PER_HOST} before the first client is built (the JDK reads it once, when it
+ * first keeps a connection): 0 closed connections then.
  */
 public final class BufferedBodyHttpClient implements SdkHttpClient {
+    static final int KEEP_ALIVE_PER_HOST = 64;
+
+    static {
+        if (System.getProperty("http.maxConnections") == null) {
+            System.setProperty("http.maxConnections", Integer.toString(KEEP_ALIVE_PER_HOST));
+        }
+    }
+
     private final SdkHttpClient delegate;
 
     BufferedBodyHttpClient(SdkHttpClient delegate) {

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.ConnectionStatistics;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -101,6 +102,7 @@ public final class WebSocketApiEmulator implements AutoCloseable {
     private final ManagementApiHandler managementApi;
     private final Handler.Sequence httpRoutes = new Handler.Sequence();
     private final Server server;
+    private final ConnectionStatistics connectionStats = new ConnectionStatistics();
     private final ScheduledExecutorService sweeper;
     private volatile int port = -1;
 
@@ -155,6 +157,7 @@ public final class WebSocketApiEmulator implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.addBean(connectionStats);
         connector.setHost("127.0.0.1");
         connector.setPort(requestedPort);
         server.addConnector(connector);
@@ -202,6 +205,14 @@ public final class WebSocketApiEmulator implements AutoCloseable {
                 return mine && super.handle(request, response, callback);
             }
         });
+    }
+
+    /**
+     * TCP connections accepted since start, WebSocket clients and management API callers alike (a
+     * test sees whether the handlers' posts reuse their kept-alive connections).
+     */
+    public long connectionsAccepted() {
+        return connectionStats.getConnectionsTotal();
     }
 
     public int port() {

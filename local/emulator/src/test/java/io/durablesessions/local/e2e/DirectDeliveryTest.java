@@ -104,6 +104,32 @@ class DirectDeliveryTest {
     }
 
     @Test
+    void postsToTenReadersReuseTheirConnectionsInsteadOfOpeningOnePerPost() {
+        String s = "direct-keepalive-" + UUID.randomUUID();
+        List<WsClient> tabs = new java.util.ArrayList<>();
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-1", "m-1");
+            for (int i = 0; i < 10; i++) tabs.add(subscriber(s, "tab-" + i));
+            agent.delta("run-1", "m-1", "warm-up ");
+            long warmHead = StoredLog.events(stack, s).size();
+            for (WsClient tab : tabs)
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(warmHead));
+            long accepted = stack.gateway().connectionsAccepted();
+            for (int i = 0; i < 30; i++) agent.delta("run-1", "m-1", "t" + i + " ");
+            long head = StoredLog.events(stack, s).size();
+            for (WsClient tab : tabs)
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().contains(head));
+            // 300 posts: with the JDK's default of 5 kept-alive connections per host, about half of
+            // them opened a connection of their own (over 100 here); kept alive, hardly any do
+            assertThat(stack.gateway().connectionsAccepted() - accepted)
+                    .as("connections opened for 30 appends to 10 readers")
+                    .isLessThan(20);
+        } finally {
+            tabs.forEach(WsClient::close);
+        }
+    }
+
+    @Test
     void aSessionNobodyReadsWritesNoDeliveryMarkAndALaterReaderStillGetsEverything() {
         String s = "unwatched-" + UUID.randomUUID();
         DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
