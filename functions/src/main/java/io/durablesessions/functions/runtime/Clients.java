@@ -1,12 +1,14 @@
 package io.durablesessions.functions.runtime;
 
 import java.net.URI;
+import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.apigatewaymanagementapi.ApiGatewayManagementApiClient;
@@ -21,6 +23,11 @@ public final class Clients {
     private Clients() {}
 
     public static DynamoDbClient dynamo(Region region, URI endpointOrNull) {
+        return dynamo(region, endpointOrNull, List.of());
+    }
+
+    /** As {@link #dynamo(Region, URI)}, with interceptors that see every request (tests' probes). */
+    public static DynamoDbClient dynamo(Region region, URI endpointOrNull, List<ExecutionInterceptor> interceptors) {
         var b = DynamoDbClient.builder()
                 .region(region)
                 .httpClient(BufferedBodyHttpClient.create())
@@ -36,10 +43,12 @@ public final class Clients {
             b.endpointOverride(endpointOrNull)
                     .overrideConfiguration(ClientOverrideConfiguration.builder()
                             .retryStrategy(retries.build())
+                            .executionInterceptors(interceptors)
                             .build());
         } else {
             // DynamoDB's own defaults (attempts, backoff), plus conflicts
-            b.overrideConfiguration(c -> c.retryStrategy(Clients::retryTransactionConflicts));
+            b.overrideConfiguration(
+                    c -> c.retryStrategy(Clients::retryTransactionConflicts).executionInterceptors(interceptors));
         }
         return b.build();
     }

@@ -1,14 +1,12 @@
 package io.durablesessions.functions.store;
 
+import static io.durablesessions.functions.store.SessionStoreContractTest.custom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.durablesessions.events.AppendResult;
 import io.durablesessions.events.AppendResult.Appended;
 import io.durablesessions.events.ClientMessage.Producer;
 import io.durablesessions.events.Event;
-import io.durablesessions.events.EventInput;
-import io.durablesessions.events.EventType;
-import io.durablesessions.events.Json;
 import io.durablesessions.functions.store.SessionStore.AppendRequest;
 import io.durablesessions.functions.testing.TestDynamo;
 import java.time.Clock;
@@ -59,10 +57,6 @@ class SessionTurnsTest {
     static void stop() {
         if (counted != null) counted.close();
         if (dynamo != null) dynamo.close();
-    }
-
-    static EventInput custom(String name) {
-        return EventInput.of(EventType.CUSTOM, null, Json.object().put("name", name));
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.durablesessions.functions.testing;
 
-import io.durablesessions.functions.runtime.BufferedBodyHttpClient;
 import io.durablesessions.functions.runtime.Clients;
 import io.durablesessions.functions.store.TableLayout;
 import io.durablesessions.functions.store.TableNames;
@@ -8,12 +7,11 @@ import io.durablesessions.functions.store.TableProvisioner;
 import io.durablesessions.local.dynamodb.LocalDynamoDb;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.localstack.LocalStackContainer;
 import org.testcontainers.utility.DockerImageName;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -38,10 +36,8 @@ public final class TestDynamo implements AutoCloseable {
 
     public final DynamoDbClient client;
     public final TableNames tables;
-    /** Where the tables are: for a test that builds a client of its own. */
-    public final URI endpoint;
-
-    public final Region region;
+    private final URI endpoint;
+    private final Region region;
     private final AutoCloseable backend;
     private final LocalDynamoDb embedded;
     private final boolean external;
@@ -59,13 +55,7 @@ public final class TestDynamo implements AutoCloseable {
 
     /** Another client of the same tables, its requests seen by {@code interceptor} (a test's probe). */
     public DynamoDbClient clientWith(ExecutionInterceptor interceptor) {
-        return DynamoDbClient.builder()
-                .region(region)
-                .endpointOverride(endpoint)
-                .httpClient(BufferedBodyHttpClient.create())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                .overrideConfiguration(c -> c.addExecutionInterceptor(interceptor))
-                .build();
+        return Clients.dynamo(region, endpoint, List.of(interceptor));
     }
 
     /** For {@code @EnabledIf}: false only for the LocalStack target on a machine without Docker. */
