@@ -6,9 +6,11 @@
 //   sent when the previous is acked). A timeout, INTERNAL, CONTENTION, RATE_LIMITED or a lost
 //   connection or response re-sends the SAME producer seq, so a lost ack never writes twice
 //   (`duplicate: true` counts as success).
-// - Text, reasoning and tool input are coalesced: a delta waits at most `coalesceWindowMs` (150 ms)
-//   from its first character and goes out as one event; big text is split so every event stays
-//   under the protocol's limit. Anything else that is written sends what waits first, in order.
+// - Text, reasoning and tool input are coalesced: a reply (or tool call) appends its text at most once
+//   per `coalesceWindowMs` (300 ms). Its first text, and the first after a quiet window, goes at once;
+//   text that comes sooner waits until a window after the last append, so nothing waits longer than
+//   the window. Big text is split so every event stays under the protocol's limit. Anything else that
+//   is written sends what waits first, in order. (The Java agent's rule; events' Coalescing says why.)
 // - Cancel, interrupt and steer reach `onControl` once each (deduplicated by seq). Over the
 //   WebSocket they come from a `controlOnly` subscription; over HTTP in the answer to every append
 //   and heartbeat of the run, acknowledged once the callback ran. Once a run (or reply) is fenced
@@ -20,6 +22,7 @@ import { DurableSessionError, type WebSocketConstructor } from '../session.js';
 import type { MessagePart } from '../types.js';
 import { type Backoff, DEFAULT_BACKOFF, backoffDelay, sleep } from './backoff.js';
 import { HttpAgentTransport, type HttpTransportOptions } from './http-transport.js';
+import { Coalescer, type HeldText, SYSTEM_CLOCK } from './coalescer.js';
 import { encodedBytes, splitText } from './text.js';
 import type { AgentTransport, Refused } from './transport.js';
 import { WsAgentTransport } from './ws-transport.js';
@@ -28,6 +31,8 @@ import { WsAgentTransport } from './ws-transport.js';
 const ENVELOPE_RESERVE = 2048;
 const MAX_EVENT_BYTES = 96 * 1024;
 const MAX_EVENTS_PER_APPEND = 64;
+/** The Java SDK's Coalescing.DEFAULT_WINDOW (checked by test/unit/coalescing.test.js against fixtures/coalescing.json). */
+export const DEFAULT_COALESCE_WINDOW_MS = 300;
 /** Appends of one producer the service holds for their predecessors (docs/protocol.md §9). */
 const MAX_PRODUCER_IN_FLIGHT = 16;
 /** Events of one append, in encoded bytes: well under the 128 KB message limit. */
@@ -68,7 +73,10 @@ export interface DurableAgentOptions {
   /** The WebSocket class (default the global one, else the `ws` package). */
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
-  /** How long text waits for more text before it is sent; 0 sends every delta at once. */
+  /**
+   * A reply's text is appended at most once per window (default 300 ms); the first text after a quiet
+   * window goes at once. 0 sends every delta at once.
+   */
   coalesceWindowMs?: number;
   /**
    * How many appends may be on their way at once, each under the next producer seq (docs/protocol.md §2,
@@ -134,15 +142,6 @@ interface RunEntry {
   replies: Map<string, Reply>;
 }
 
-interface DeltaBuffer {
-  key: string;
-  type: string;
-  runId: string;
-  data: Record<string, any>; // everything but the text
-  text: string;
-  bytes: number;
-  timer: ReturnType<typeof setTimeout> | null;
-}
 
 const unref = <T>(t: T): T => { (t as any)?.unref?.(); return t; };
 
@@ -171,7 +170,7 @@ export class DurableAgent {
   private readonly queue: Pending[] = [];
   private readonly runs = new Map<string, RunEntry>();
   private readonly fencedMessages = new Set<string>();
-  private readonly buffers = new Map<string, DeltaBuffer>();
+  private readonly coalescer: Coalescer;
   private readonly maxInFlight: number;
   // the producer seqs sent and not yet passed by (in seq order), what goes again under new seqs, the next
   // seq to take, and the lowest seq settled without being stored while later ones were in flight (-1: none)
@@ -196,7 +195,7 @@ export class DurableAgent {
     this.sessionId = o.sessionId;
     this.producerId = o.producerId;
     this.epoch = o.epoch ?? Date.now();
-    this.window = o.coalesceWindowMs ?? 150;
+    this.window = o.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
     this.maxDeltaBytes = Math.min(o.maxDeltaBytes ?? 16 * 1024, MAX_EVENT_BYTES - ENVELOPE_RESERVE);
     if (this.maxDeltaBytes < 64) throw new Error('maxDeltaBytes too small');
     this.maxInFlight = o.maxInFlight ?? 4;
@@ -204,6 +203,7 @@ export class DurableAgent {
       throw new Error(`maxInFlight must be between 1 and ${MAX_PRODUCER_IN_FLIGHT}: ${o.maxInFlight}`);
     }
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.coalescer = new Coalescer(this.window, this.maxDeltaBytes, SYSTEM_CLOCK, (b) => this.sendHeld(b));
   }
 
   /**
@@ -282,8 +282,7 @@ export class DurableAgent {
       clearTimeout(bound);
       this.closed = true;
       clearInterval(this.heartbeatTimer);
-      for (const b of this.buffers.values()) if (b.timer) clearTimeout(b.timer);
-      this.buffers.clear();
+      this.coalescer.clear();
       for (const p of this.queue.splice(0)) this.settle(p, { ok: false });
       for (const b of this.renumbered.splice(0)) b.forEach((p) => this.settle(p, { ok: false }));
       for (const w of this.slotWaiters.splice(0)) w();
@@ -325,26 +324,20 @@ export class DurableAgent {
     return p;
   }
 
+  /** @internal Holds a reply's `message.start`: it is sent with the reply's first text, or a window from now. */
+  holdStart(runId: string, messageId: string, data: Record<string, any>): void {
+    if (this.closed) throw new Error('agent closed');
+    this.flushBuffers(); // what was written before goes first
+    this.coalescer.start(`m:${messageId}`, runId, data);
+  }
+
   /** @internal Adds streamed text to its buffer: sent within the window, or at once when big. */
   delta(type: 'text.delta' | 'reasoning.delta' | 'tool.input.delta', runId: string, messageId: string,
         data: Record<string, any>, text: string): void {
     if (!text || this.closed) return;
     if (this.isRunFenced(runId) || this.fencedMessages.has(messageId)) return;
     const key = type === 'tool.input.delta' ? `t:${data.toolCallId}` : `m:${messageId}`;
-    let b = this.buffers.get(key);
-    if (b && b.type !== type) { this.flushBuffer(b); b = undefined; } // reasoning then text: keep the order
-    if (!b) {
-      b = { key, type, runId, data, text: '', bytes: 0, timer: null };
-      this.buffers.set(key, b);
-    }
-    b.text += text;
-    b.bytes += encodedBytes(text);
-    if (this.window <= 0 || b.bytes >= this.maxDeltaBytes) {
-      this.flushBuffer(b);
-    } else if (!b.timer) {
-      const buf = b;
-      b.timer = unref(setTimeout(() => { if (this.buffers.get(buf.key) === buf) this.flushBuffer(buf); }, this.window));
-    }
+    this.coalescer.add(key, type, runId, data, text);
   }
 
   /** @internal */
@@ -369,15 +362,15 @@ export class DurableAgent {
   }
 
   private flushBuffers(): void {
-    for (const b of [...this.buffers.values()]) this.flushBuffer(b);
+    this.coalescer.flushAll();
   }
 
-  private flushBuffer(b: DeltaBuffer): void {
-    this.buffers.delete(b.key);
-    if (b.timer) clearTimeout(b.timer);
-    if (!b.text) return;
+  /** The coalescer hands on a reply's held start and (or) a reply's or tool call's held text. */
+  private sendHeld(b: HeldText): void {
     const messageId = b.data.messageId as string;
     if (this.isRunFenced(b.runId) || this.fencedMessages.has(messageId)) return;
+    if (b.start) this.push(pending('message.start', b.runId, messageId, null, b.start, false));
+    if (!b.text) return;
     for (const chunk of splitText(b.text, this.maxDeltaBytes)) {
       this.push(pending(b.type, b.runId, messageId, `${b.type}|${b.key}`, { ...b.data, text: chunk }, false));
     }
@@ -672,9 +665,7 @@ export class DurableAgent {
 
   private fenceMessage(runId: string | null, messageId: string): void {
     this.fencedMessages.add(messageId);
-    for (const b of [...this.buffers.values()]) {
-      if (b.data.messageId === messageId) { if (b.timer) clearTimeout(b.timer); this.buffers.delete(b.key); }
-    }
+    this.coalescer.drop((b) => b.data.messageId === messageId);
     const reply = runId ? this.runs.get(runId)?.replies.get(messageId) : undefined;
     reply?.abort('interrupted');
   }
@@ -692,9 +683,7 @@ export class DurableAgent {
     const ours = s.ending === state;
     const tell = !s.notified && (wasOpen || ack) && !ours;
     if (tell || ours) s.notified = true;
-    for (const b of [...this.buffers.values()]) {
-      if (b.runId === runId) { if (b.timer) clearTimeout(b.timer); this.buffers.delete(b.key); }
-    }
+    this.coalescer.drop((b) => b.runId === runId);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const p = this.queue[i];
       if (p.runId === runId && !p.bypassFence) { this.queue.splice(i, 1); this.settle(p, { ok: false }); }
@@ -745,7 +734,7 @@ export class Run {
   startReply(messageId: string, { role = 'assistant' }: { role?: 'assistant' | 'system' } = {}): Reply {
     const reply = new Reply(this.agent, this, messageId);
     this.agent.setCurrentReply(this.runId, reply);
-    void this.agent.enqueue('message.start', this.runId, messageId, { messageId, role });
+    this.agent.holdStart(this.runId, messageId, { messageId, role }); // goes with the reply's first text
     return reply;
   }
 

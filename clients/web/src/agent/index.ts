@@ -9,7 +9,8 @@
 //   await reply.end(); await run.complete();   // false if a client stopped it first
 //   await agent.close();
 export { DurableAgent, Reply, Run, RunFencedError,
-         type ControlEvent, type ControlKind, type DurableAgentOptions } from './agent.js';
+         type ControlEvent, type ControlKind, type DurableAgentOptions, DEFAULT_COALESCE_WINDOW_MS } from './agent.js';
+export { Coalescer, type CoalescerClock, type HeldText } from './coalescer.js';
 export { type Backoff, DEFAULT_BACKOFF } from './backoff.js';
 export { encodedBytes, splitText } from './text.js';
 export { DurableSessionError } from '../session.js';

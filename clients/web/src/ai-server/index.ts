@@ -47,7 +47,7 @@ export interface SessionReply {
 /**
  * Opens a run (waiting for `run.started` to be acked, so the run exists when this resolves), then
  * writes the stream's chunks as events in the background: text, reasoning and tool input coalesced
- * (150 ms), tool calls and results, sources, files, data parts and step boundaries; `finish` ends
+ * (the first text at once, then at most one append per 300 ms), tool calls and results, sources, files, data parts and step boundaries; `finish` ends
  * the reply and completes the run, `error` fails it. When a client stops the run, `abortSignal`
  * aborts (pass it to `streamText`), reading stops and the stop is acknowledged.
  */

@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { DurableSession } from '../../dist/index.js';
-import { DurableAgent } from '../../dist/agent.js';
+import { DEFAULT_COALESCE_WINDOW_MS, DurableAgent } from '../../dist/agent.js';
 import { toUIMessages } from '../../dist/ai.js';
 import { TEST_LIVENESS_SECONDS as LIVENESS_SECONDS, startStack, token, WAIT_MS, waitFor } from '../support/stack.js';
 
@@ -80,7 +80,7 @@ describe('Node agent SDK', { concurrency: false }, () => {
     s.close();
   });
 
-  test('streamed text is coalesced into one append per window (150 ms)', async () => {
+  test('streamed text is coalesced into one append per window (the default 300 ms) after the leading edge', async () => {
     const sessionId = newSessionId('coalesce');
     const agent = await agentFor('http', sessionId);
     const s = reader(sessionId);
@@ -95,8 +95,8 @@ describe('Node agent SDK', { concurrency: false }, () => {
     const deltas = [];
     for (const e of (await (await fetch(`${stack.httpUrl}/v1/sessions/${sessionId}/events?limit=1000`,
       { headers: { Authorization: `Bearer ${clientToken}` } })).json()).events) if (e.type === 'text.delta') deltas.push(e);
-    // one delta per window (at most one more at each end), however many tokens
-    assert.ok(deltas.length <= Math.ceil(seconds / 0.15) + 2, `${deltas.length} text.delta events for ${seconds} s`);
+    // one delta per window (at most one more at each end: the leading edge, the end), however many tokens
+    assert.ok(deltas.length <= Math.ceil(seconds / (DEFAULT_COALESCE_WINDOW_MS / 1000)) + 2, `${deltas.length} text.delta events for ${seconds} s`);
     assert.equal(deltas.map((e) => e.data.text).join(''), Array.from({ length: 200 }, (_, i) => `${i} `).join(''));
     assert.equal(agent.stats.retries, 0);
     await agent.close();

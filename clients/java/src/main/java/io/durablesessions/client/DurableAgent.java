@@ -44,7 +44,7 @@ import java.util.function.Supplier;
  *       SAME producer seq, so a lost ack never writes twice ({@code duplicate: true} counts as
  *       success).</li>
  *   <li>{@link Reply#delta} is coalesced: text waits at most {@code coalesceWindow} (default
- *       {@link Coalescing#DEFAULT_WINDOW}, 150 ms) from its first character and goes out as one {@code text.delta}; big text is split
+ *       {@link Coalescing#DEFAULT_WINDOW}, 300 ms): a reply appends its text at most once per window, the first text of a reply (or the first after a quiet window) at once, the rest as one {@code text.delta} a window after the last; big text is split
  *       so every event stays under {@link Limits#MAX_EVENT_BYTES}.</li>
  *   <li>Cancel, interrupt and steer reach {@code onControl} once each (deduplicated by seq). Over
  *       the WebSocket they come from a {@code controlOnly} subscription; over HTTP in the answer to
@@ -108,7 +108,7 @@ public final class DurableAgent implements AutoCloseable {
         Backoff backoff = b.backoff;
         policy = new AppendPolicy(backoff::delay);
         queue = new ProducerQueue(maxDeltaBytes);
-        coalescer = new ReplyCoalescer(b.window, maxDeltaBytes, this::startWindow, this::queueDelta);
+        coalescer = new ReplyCoalescer(b.window, maxDeltaBytes, System::nanoTime, this::startWindow, this::queueHeld);
         inbox = new ControlInbox(this, b.onControl, callbacks, new ControlInbox.Actions() {
             @Override
             public void dropRun(String runId) {
@@ -502,11 +502,11 @@ public final class DurableAgent implements AutoCloseable {
         public Reply startReply(String messageId) {
             Reply r = new Reply(this, messageId);
             inbox.replyStarted(runId, messageId);
-            enqueue(new Pending(
-                    EventType.MESSAGE_START,
-                    runId,
-                    messageId,
-                    Json.object().put("messageId", messageId).put("role", "assistant")));
+            synchronized (DurableAgent.this) {
+                if (closed) throw new IllegalStateException("agent closed");
+                coalescer.flushAll(); // what was written before goes first
+                coalescer.start(runId, messageId); // message.start goes with the reply's first text
+            }
             return r;
         }
 
@@ -638,14 +638,13 @@ public final class DurableAgent implements AutoCloseable {
         return p;
     }
 
-    /** The coalescer hands on a piece of a reply's text (holding the lock). */
-    private void queueDelta(String runId, String messageId, EventType type, String text) {
+    /** The coalescer hands on a reply's {@code message.start} or a piece of its text (holding the lock). */
+    private void queueHeld(String runId, String messageId, EventType type, String text) {
         if (inbox.isMessageFenced(messageId) || inbox.isFenced(runId)) return;
-        queue.add(new Pending(
-                type,
-                runId,
-                messageId,
-                Json.object().put("messageId", messageId).put("text", text)));
+        ObjectNode data = type == EventType.MESSAGE_START
+                ? Json.object().put("messageId", messageId).put("role", "assistant")
+                : Json.object().put("messageId", messageId).put("text", text);
+        queue.add(new Pending(type, runId, messageId, data));
         notifyAll();
     }
 

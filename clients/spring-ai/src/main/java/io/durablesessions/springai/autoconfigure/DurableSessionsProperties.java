@@ -22,6 +22,6 @@ public record DurableSessionsProperties(
         URI url,
         String token,
         @DefaultValue("agent") String producerId,
-        @DefaultValue("150ms") Duration coalesceWindow,
+        @DefaultValue("300ms") Duration coalesceWindow,
         @DefaultValue("5s") Duration heartbeatInterval,
         @DefaultValue("10s") Duration requestTimeout) {}
