@@ -65,6 +65,7 @@ public final class SessionStore {
     private final int maxAttempts;
     private final Compactor compactor;
     private final SessionTurns turns = new SessionTurns();
+    private final KnownHeads heads = new KnownHeads();
 
     public SessionStore(DynamoDbClient ddb, TableNames tables, Clock clock) {
         this(ddb, tables, clock, StoreSettings.DEFAULTS);
@@ -466,6 +467,7 @@ public final class SessionStore {
                     pause(++waits);
                     attempt--;
                 }
+                case Attempt.Reread ignored -> attempt--; // decided nothing: the same attempt, from a fresh read
                 case Attempt.Retry retry -> {
                     known = retry.session();
                     backoff(attempt);
@@ -481,6 +483,12 @@ public final class SessionStore {
 
         /** A pipelined producer's predecessor is still on its way. */
         record AwaitPredecessor() implements Attempt {}
+
+        /**
+         * The row this process last committed ({@link KnownHeads}) says the append is a duplicate, out of
+         * order or refused: read the head before deciding that (another process may have moved it).
+         */
+        record Reread() implements Attempt {}
 
         /**
          * The head or producer moved, or DynamoDB reported a conflict: try again, from {@code session}
@@ -500,14 +508,20 @@ public final class SessionStore {
         List<Draft> drafts = plan.drafts;
         // a lost race's returned row is as good as a consistent read taken then: the head condition
         // guards the rest, and the producer's own row is read after it, as always
+        Map<String, AttributeValue> cached = known == null ? heads.get(sessionId) : null;
         Map<String, AttributeValue> session =
-                known != null ? known : getItem(tables.sessions(), sessionId, Keys.SESSION);
+                known != null ? known : cached != null ? cached : getItem(tables.sessions(), sessionId, Keys.SESSION);
         if (session == null && plan.sessionMustExist) return new Attempt.Done(new AppendResult.NoSession(sessionId));
         long head = Attrs.num(session, SessionRow.HEAD, 0);
         String hot = ProducerRow.hotKey(session);
         ProducerRow prow = producer == null ? null : producerState(sessionId, session, producerKey);
         if (producer != null) {
             AppendResult refusal = prow.check(producer);
+            if (refusal != null && cached != null) {
+                // never refuse, or answer a duplicate, from what this process last wrote: read the head
+                heads.forget(sessionId);
+                return new Attempt.Reread();
+            }
             if (refusal instanceof ProducerGap gap
                     && producer.seq() - gap.expectedSeq() < Limits.MAX_PRODUCER_IN_FLIGHT
                     && System.nanoTime() < waitUntil) {
@@ -517,7 +531,13 @@ public final class SessionStore {
             }
             if (refusal != null) return new Attempt.Done(refusal);
         }
-        if (plan.refuseAfterProducerCheck != null) return new Attempt.Done(plan.refuseAfterProducerCheck);
+        if (plan.refuseAfterProducerCheck != null) {
+            if (cached != null) {
+                heads.forget(sessionId);
+                return new Attempt.Reread();
+            }
+            return new Attempt.Done(plan.refuseAfterProducerCheck);
+        }
         long now = clock.millis();
         List<Event> events = new ArrayList<>(drafts.size());
         for (int i = 0; i < drafts.size(); i++) events.add(drafts.get(i).toEvent(head + 1 + i, sessionId, now));
@@ -526,13 +546,9 @@ public final class SessionStore {
 
         List<TransactWriteItem> tx = new ArrayList<>();
         Map<Integer, Part> parts = new LinkedHashMap<>();
-        tx.add(headUpdate(
-                sessionId,
-                session == null,
-                head,
-                last,
-                now,
-                producer == null ? Map.of() : prow.next(producer, first, last).asHot(producerKey)));
+        Map<String, AttributeValue> hotAfter =
+                producer == null ? Map.of() : prow.next(producer, first, last).asHot(producerKey);
+        tx.add(headUpdate(sessionId, session, head, last, now, hotAfter));
         for (Event e : events) tx.add(eventPut(e));
         if (producer != null && hot != null && !hot.equals(producerKey)) {
             tx.add(ProducerRow.hot(session).spill(tables.sessions(), sessionId, hot));
@@ -555,8 +571,10 @@ public final class SessionStore {
         }
         try {
             ddb.transactWriteItems(r -> r.transactItems(tx));
+            heads.committed(sessionId, session, last, now, hotAfter);
             return new Attempt.Done(new Appended(first, last, events));
         } catch (TransactionCanceledException e) {
+            heads.forget(sessionId);
             List<CancellationReason> reasons = e.cancellationReasons();
             for (var part : parts.entrySet()) {
                 if (!failed(reasons, part.getKey())) continue;
@@ -574,6 +592,9 @@ public final class SessionStore {
                     && headReason.hasItem()
                     && !headReason.item().isEmpty();
             return new Attempt.Retry(returned ? headReason.item() : null);
+        } catch (RuntimeException e) {
+            heads.forget(sessionId); // it may or may not have committed
+            throw e;
         }
     }
 
@@ -756,15 +777,30 @@ public final class SessionStore {
         return ProducerRow.of(getItem(tables.sessions(), sessionId, producerKey));
     }
 
+    /**
+     * The head moves from {@code head} to {@code last}, on the row as {@code session} shows it: the same
+     * head and, where it has one, the same {@code createdAt} (a session erased and created again since
+     * is another row, even at the same head).
+     */
     private TransactWriteItem headUpdate(
-            String sessionId, boolean create, long head, long last, long now, Map<String, AttributeValue> hotProducer) {
+            String sessionId,
+            Map<String, AttributeValue> session,
+            long head,
+            long last,
+            long now,
+            Map<String, AttributeValue> hotProducer) {
         Update u = new Update(tables.sessions(), Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.SESSION)));
         String h = u.name(SessionRow.HEAD);
         String created = u.name(SessionRow.CREATED_AT);
         u.set(h, n(last)).set(u.name(SessionRow.UPDATED_AT), n(now));
         u.setClause(created + " = if_not_exists(" + created + ", " + u.value(n(now)) + ")");
         hotProducer.forEach((name, value) -> u.set(u.name(name), value));
-        u.condition(create ? "attribute_not_exists(" + h + ")" : h + " = " + u.value(n(head)));
+        AttributeValue createdAt = session == null ? null : session.get(SessionRow.CREATED_AT);
+        u.condition(
+                session == null
+                        ? "attribute_not_exists(" + h + ")"
+                        : h + " = " + u.value(n(head))
+                                + (createdAt == null ? "" : " AND " + created + " = " + u.value(createdAt)));
         return u.returnItemOnFailure().transactItem();
     }
 
