@@ -81,6 +81,8 @@ class CoalescingTest {
                 .connect()) {
             DurableAgent.Run run = agent.startRun("run-1");
             DurableAgent.Reply reply = run.startReply("m-1");
+            reply.reasoning("Hmm. "); // a reply's first text goes at once, with its start
+            agent.flush();
             reply.reasoning("Let ");
             reply.reasoning("me think. ");
             reply.delta("First, ");
@@ -92,7 +94,7 @@ class CoalescingTest {
             assertThat(run.complete()).isTrue();
         }
         List<Event> log = stack.storedLog(s);
-        // a 30 s window: only a change of kind (or the end) sends what was buffered
+        // a 30 s window: after the first text, only a change of kind (or the end) sends what was buffered
         assertThat(log.stream()
                         .filter(e -> "m-1".equals(e.dataText("messageId"))
                                 && e.type() != EventType.MESSAGE_START
@@ -102,6 +104,7 @@ class CoalescingTest {
                                         ? e.data().path("part").path("type").asText()
                                         : e.dataText("text"))))
                 .containsExactly(
+                        "reasoning.delta:Hmm. ",
                         "reasoning.delta:Let me think. ",
                         "text.delta:First, the facts. ",
                         "reasoning.delta:Now the caveat. ",

@@ -102,8 +102,9 @@ class DurableAgentTest {
         agent = builder().connect();
         DurableAgent.Run run = agent.startRun("r");
         DurableAgent.Reply reply = run.startReply("m");
+        reply.delta("first words"); // a reply's first text goes at once, with its start
         agent.flush();
-        reply.delta("held text, never sent");
+        reply.delta("held text, never sent"); // within the (30 s) window of the last send: held
         transport()
                 .control(
                         3,
@@ -119,7 +120,8 @@ class DurableAgentTest {
         agent.flush();
         assertThat(run.isFenced()).isTrue();
         assertThat(reply.end()).isFalse();
-        assertThat(transport().types()).containsExactly("run.started", "message.start", "run.stop_acknowledged");
+        assertThat(transport().types())
+                .containsExactly("run.started", "message.start", "text.delta", "run.stop_acknowledged");
         // acknowledged after the callback ran (and again if the repeat came after that)
         await().until(() -> transport().acknowledgements.contains("r@3"));
         assertThat(told).extracting(ControlEvent::kind).containsExactly(ControlEvent.Kind.CANCEL);
@@ -130,11 +132,12 @@ class DurableAgentTest {
         agent = builder().connect();
         DurableAgent.Run run = agent.startRun("r");
         DurableAgent.Reply reply = run.startReply("m");
+        reply.delta("first words"); // a reply's first text goes at once, with its start
         agent.flush();
         transport()
                 .thenAnswer(
                         FakeTransport.refused("MESSAGE_FENCED", Json.object().put("messageId", "m")));
-        reply.delta("interrupted");
+        reply.delta("interrupted"); // held: within the (30 s) window of the last send
         CompletableFuture<Boolean> tool =
                 run.toolCall("t", "search", Json.object()); // one append: the text, then the call
         assertThat(tool.join()).isTrue();
@@ -195,9 +198,19 @@ class DurableAgentTest {
         agent = builder().connect();
         DurableAgent.Run run = agent.startRun("r");
         DurableAgent.Reply reply = run.startReply("m");
+        reply.delta("first words "); // a reply's first text goes at once, with its start
+        agent.flush();
         for (int i = 0; i < 100; i++) reply.delta("t" + i + " ");
         assertThat(reply.end()).isTrue();
-        assertThat(transport().types()).containsExactly("run.started", "message.start", "text.delta", "message.end");
+        List<com.fasterxml.jackson.databind.node.ObjectNode> appends =
+                transport().appends();
+        assertThat(appends.get(appends.size() - 2).path("events"))
+                .extracting(e -> e.path("type").asText() + ":"
+                        + e.path("data").path("text").asText())
+                .containsExactly("message.start:", "text.delta:first words ");
+        assertThat(appends.get(appends.size() - 1).path("events"))
+                .extracting(e -> e.path("type").asText())
+                .containsExactly("text.delta", "message.end");
     }
 
     @Test
