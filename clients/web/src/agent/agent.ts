@@ -326,7 +326,7 @@ export class DurableAgent {
 
   /** @internal Holds a reply's `message.start`: it is sent with the reply's first text, or a window from now. */
   holdStart(runId: string, messageId: string, data: Record<string, any>): void {
-    if (this.closed) throw new Error('agent closed');
+    if (this.closed) return; // nothing is written after close()
     this.flushBuffers(); // what was written before goes first
     this.coalescer.start(`m:${messageId}`, runId, data);
   }
