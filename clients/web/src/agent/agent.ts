@@ -142,6 +142,8 @@ interface RunEntry {
   replies: Map<string, Reply>;
 }
 
+/** A reply's key in the coalescer (a tool call's input has its own, `t:<toolCallId>`). */
+const replyKey = (messageId: string): string => `m:${messageId}`;
 
 const unref = <T>(t: T): T => { (t as any)?.unref?.(); return t; };
 
@@ -164,7 +166,6 @@ export class DurableAgent {
   readonly stats = { appendsAcked: 0, retries: 0, duplicateAcks: 0 };
 
   private transport!: AgentTransport;
-  private readonly window: number;
   private readonly maxDeltaBytes: number;
   private readonly backoff: Backoff;
   private readonly queue: Pending[] = [];
@@ -195,7 +196,6 @@ export class DurableAgent {
     this.sessionId = o.sessionId;
     this.producerId = o.producerId;
     this.epoch = o.epoch ?? Date.now();
-    this.window = o.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
     this.maxDeltaBytes = Math.min(o.maxDeltaBytes ?? 16 * 1024, MAX_EVENT_BYTES - ENVELOPE_RESERVE);
     if (this.maxDeltaBytes < 64) throw new Error('maxDeltaBytes too small');
     this.maxInFlight = o.maxInFlight ?? 4;
@@ -203,7 +203,8 @@ export class DurableAgent {
       throw new Error(`maxInFlight must be between 1 and ${MAX_PRODUCER_IN_FLIGHT}: ${o.maxInFlight}`);
     }
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
-    this.coalescer = new Coalescer(this.window, this.maxDeltaBytes, SYSTEM_CLOCK, (b) => this.sendHeld(b));
+    this.coalescer = new Coalescer(o.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS, this.maxDeltaBytes, SYSTEM_CLOCK,
+      (b) => this.sendHeld(b));
   }
 
   /**
@@ -328,7 +329,7 @@ export class DurableAgent {
   holdStart(runId: string, messageId: string, data: Record<string, any>): void {
     if (this.closed) return; // nothing is written after close()
     this.flushBuffers(); // what was written before goes first
-    this.coalescer.start(`m:${messageId}`, runId, data);
+    this.coalescer.start(replyKey(messageId), runId, data);
   }
 
   /** @internal Adds streamed text to its buffer: sent within the window, or at once when big. */
@@ -336,7 +337,7 @@ export class DurableAgent {
         data: Record<string, any>, text: string): void {
     if (!text || this.closed) return;
     if (this.isRunFenced(runId) || this.fencedMessages.has(messageId)) return;
-    const key = type === 'tool.input.delta' ? `t:${data.toolCallId}` : `m:${messageId}`;
+    const key = type === 'tool.input.delta' ? `t:${data.toolCallId}` : replyKey(messageId);
     this.coalescer.add(key, type, runId, data, text);
   }
 

@@ -58,11 +58,7 @@ export class Coalescer {
 
   /** Holds a reply's `message.start` (its data): it goes with the reply's first text, or a window from now. */
   start(key: string, runId: string, data: Record<string, any>): void {
-    let h = this.held.get(key);
-    if (!h) {
-      h = { key, type: '', runId, data, start: null, text: '', bytes: 0, cancels: [] };
-      this.held.set(key, h);
-    }
+    const h = this.hold(key, runId, data);
     h.start = data;
     if (this.window <= 0) this.flush(key);
     else this.schedule(h, this.window);
@@ -70,12 +66,9 @@ export class Coalescer {
 
   add(key: string, type: string, runId: string, data: Record<string, any>, text: string): void {
     if (!text) return;
-    let h = this.held.get(key);
-    if (h && h.text && h.type !== type) { this.flush(key); h = undefined; } // reasoning then text: keep the order
-    if (!h) {
-      h = { key, type, runId, data, start: null, text: '', bytes: 0, cancels: [] };
-      this.held.set(key, h);
-    }
+    const before = this.held.get(key);
+    if (before?.text && before.type !== type) this.flush(key); // reasoning then text: keep the order
+    const h = this.hold(key, runId, data);
     h.type = type;
     h.data = data;
     const first = h.text === '';
@@ -93,6 +86,16 @@ export class Coalescer {
       if (last === undefined) this.flush(key); // quiet for a window: the leading edge goes at once
       else this.schedule(h, last + this.window - now);
     }
+  }
+
+  /** The key's holding, begun now if nothing is held. */
+  private hold(key: string, runId: string, data: Record<string, any>): Held {
+    let h = this.held.get(key);
+    if (!h) {
+      h = { key, type: '', runId, data, start: null, text: '', bytes: 0, cancels: [] };
+      this.held.set(key, h);
+    }
+    return h;
   }
 
   private schedule(h: Held, ms: number): void {

@@ -70,8 +70,4 @@ final class KnownHeads {
     synchronized void forget(String sessionId) {
         rows.remove(sessionId);
     }
-
-    synchronized int size() {
-        return rows.size();
-    }
 }

@@ -515,29 +515,22 @@ public final class SessionStore {
         long head = Attrs.num(session, SessionRow.HEAD, 0);
         String hot = ProducerRow.hotKey(session);
         ProducerRow prow = producer == null ? null : producerState(sessionId, session, producerKey);
-        if (producer != null) {
-            AppendResult refusal = prow.check(producer);
-            if (refusal != null && cached != null) {
-                // never refuse, or answer a duplicate, from what this process last wrote: read the head
-                heads.forget(sessionId);
-                return new Attempt.Reread();
-            }
-            if (refusal instanceof ProducerGap gap
-                    && producer.seq() - gap.expectedSeq() < Limits.MAX_PRODUCER_IN_FLIGHT
-                    && System.nanoTime() < waitUntil) {
-                // a pipelined producer: its predecessor is still on its way (messages of one connection
-                // are processed concurrently); wait for it rather than refuse
-                return new Attempt.AwaitPredecessor();
-            }
-            if (refusal != null) return new Attempt.Done(refusal);
+        // what is decided without a write: a duplicate, a producer refusal, or the plan's own refusal
+        AppendResult decided = producer == null ? null : prow.check(producer);
+        if (decided == null) decided = plan.refuseAfterProducerCheck;
+        if (decided != null && cached != null) {
+            // never refuse, or answer a duplicate, from what this process last wrote: read the head
+            heads.forget(sessionId);
+            return new Attempt.Reread();
         }
-        if (plan.refuseAfterProducerCheck != null) {
-            if (cached != null) {
-                heads.forget(sessionId);
-                return new Attempt.Reread();
-            }
-            return new Attempt.Done(plan.refuseAfterProducerCheck);
+        if (decided instanceof ProducerGap gap
+                && producer.seq() - gap.expectedSeq() < Limits.MAX_PRODUCER_IN_FLIGHT
+                && System.nanoTime() < waitUntil) {
+            // a pipelined producer: its predecessor is still on its way (messages of one connection
+            // are processed concurrently); wait for it rather than refuse
+            return new Attempt.AwaitPredecessor();
         }
+        if (decided != null) return new Attempt.Done(decided);
         long now = clock.millis();
         List<Event> events = new ArrayList<>(drafts.size());
         for (int i = 0; i < drafts.size(); i++) events.add(drafts.get(i).toEvent(head + 1 + i, sessionId, now));
