@@ -756,20 +756,26 @@ export class Run {
     return (await this.agent.enqueue(type, this.runId, null, data).promise).ok;
   }
 
-  /** `run.completed`; false if the run was fenced first. Waits for the ack. */
+  /**
+   * `run.completed`; false if the run was fenced first. Waits for the ack. A reply of the run not ended yet
+   * is ended (`message.end`) in the same append, with its last text: `run.complete()` alone finishes a run's
+   * last reply in one append, where `reply.end(); run.complete()` takes two.
+   */
   async complete(): Promise<boolean> {
-    return this.end('run.completed', {});
+    return this.end('run.completed', {}, undefined);
   }
 
-  /** `run.failed`; false if the run was fenced first. Waits for the ack. */
+  /** `run.failed`; false if the run was fenced first. Waits for the ack. A reply not ended yet is ended with reason `error` in the same append. */
   async fail(reason: string): Promise<boolean> {
-    return this.end('run.failed', { reason: reason.slice(0, 1024) });
+    return this.end('run.failed', { reason: reason.slice(0, 1024) }, 'error');
   }
 
-  private async end(type: string, data: Record<string, unknown>): Promise<boolean> {
+  private async end(type: string, data: Record<string, unknown>, replyReason: 'error' | undefined): Promise<boolean> {
     if (this.isFenced) return false;
     const entry = this.agent.entry(this.runId);
     if (entry) entry.ending = type === 'run.completed' ? 'completed' : 'failed';
+    // queued in the same turn as the run's end, so the sender takes them (and the held text) as one append
+    for (const reply of entry?.replies.values() ?? []) reply.queueEnd(replyReason);
     const r = await this.agent.enqueue(type, this.runId, null, data).promise;
     if (r.ok) this.agent.markDone(this.runId);
     if (r.error) throw r.error;
@@ -846,13 +852,21 @@ export class Reply {
 
   /** `message.end` (`complete`, `interrupted` or `error`); false if the reply was fenced. Waits for the ack. */
   async end(reason?: 'complete' | 'interrupted' | 'error'): Promise<boolean> {
-    if (this.ended) return false;
-    this.ended = true;
-    const d: Record<string, unknown> = { messageId: this.messageId };
-    if (reason) d.reason = reason;
-    const r = await this.agent.enqueue('message.end', this.run.runId, this.messageId, d).promise;
+    const p = this.queueEnd(reason);
+    if (!p) return false;
+    const r = await p.promise;
     if (r.error) throw r.error;
     return r.ok;
+  }
+
+  /** @internal Queues `message.end` once; null when the reply was ended already, or fenced (its end would be refused). */
+  queueEnd(reason?: 'complete' | 'interrupted' | 'error'): Pending | null {
+    if (this.ended) return null;
+    this.ended = true;
+    if (this.isFenced) return null;
+    const d: Record<string, unknown> = { messageId: this.messageId };
+    if (reason) d.reason = reason;
+    return this.agent.enqueue('message.end', this.run.runId, this.messageId, d);
   }
 
   private async write(type: string, data: Record<string, unknown>): Promise<boolean> {

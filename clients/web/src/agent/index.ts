@@ -6,7 +6,7 @@
 //   const run = await agent.startRun('run-1');
 //   const reply = run.startReply('m-1');
 //   for await (const token of model.stream({ signal: run.signal })) reply.text(token);
-//   await reply.end(); await run.complete();   // false if a client stopped it first
+//   await run.complete();   // ends the reply in the same append; false if a client stopped the run first
 //   await agent.close();
 export { DurableAgent, Reply, Run, RunFencedError,
          type ControlEvent, type ControlKind, type DurableAgentOptions, DEFAULT_COALESCE_WINDOW_MS } from './agent.js';

@@ -72,8 +72,7 @@ export async function streamToSession(o: StreamToSessionOptions): Promise<Sessio
   try {
     source = typeof o.stream === 'function' ? await o.stream({ abortSignal, runId, messageId }) : o.stream;
   } catch (e) {
-    await reply.end('error').catch(() => false);
-    await run.fail(String((e as Error)?.message ?? e)).catch(() => false);
+    await run.fail(String((e as Error)?.message ?? e)).catch(() => false); // ends the reply too
     if (own) await agent.close();
     throw e;
   }
@@ -114,13 +113,12 @@ async function pipe(run: Run, reply: Reply, source: ChunkSource, abortSignal: Ab
       return { status: 'interrupted' };
     }
     if (failed !== null) {
-      await reply.end('error');
-      await run.fail(failed);
+      await run.fail(failed); // ends the reply (reason error) in the same append
       return { status: 'failed', error: failed };
     }
-    const ended = await reply.end();
-    const completed = await run.complete();
-    return { status: ended && completed ? 'completed' : run.isFenced ? 'stopped' : 'interrupted' };
+    // ends the reply in the same append; an interrupt that won meanwhile aborted the reply's signal
+    if (!(await run.complete())) return { status: 'stopped' };
+    return { status: reply.signal.aborted ? 'interrupted' : 'completed' };
   } catch (e) {
     return { status: 'failed', error: String((e as Error)?.message ?? e) };
   }

@@ -14,8 +14,10 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -88,6 +90,8 @@ public final class DurableAgent implements AutoCloseable {
     private final int maxInFlight;
     /** The producer seqs in flight; guarded by this agent's lock. */
     private final ProducerPipeline<List<Pending>> pipeline;
+    /** Replies started and not ended, by message id: a run's end ends them; guarded by this agent's lock. */
+    private final Map<String, Reply> openReplies = new LinkedHashMap<>();
 
     private volatile boolean closed;
     private volatile DurableSessionException producerFenced;
@@ -114,11 +118,13 @@ public final class DurableAgent implements AutoCloseable {
             public void dropRun(String runId) {
                 coalescer.dropRun(runId);
                 queue.dropRun(runId);
+                openReplies.values().removeIf(r -> r.run.runId.equals(runId));
             }
 
             @Override
             public void dropMessage(String messageId) {
                 coalescer.dropMessage(messageId);
+                openReplies.remove(messageId);
             }
 
             @Override
@@ -506,6 +512,7 @@ public final class DurableAgent implements AutoCloseable {
                 if (closed) throw new IllegalStateException("agent closed");
                 coalescer.flushAll(); // what was written before goes first
                 coalescer.start(runId, messageId); // message.start goes with the reply's first text
+                openReplies.put(messageId, r);
             }
             return r;
         }
@@ -528,20 +535,36 @@ public final class DurableAgent implements AutoCloseable {
             return enqueue(new Pending(type, runId, null, data)).done;
         }
 
-        /** {@code run.completed}; returns false if the run was fenced first. Waits for the ack. */
+        /**
+         * {@code run.completed}; returns false if the run was fenced first. Waits for the ack. A reply of
+         * the run not ended yet is ended ({@code message.end}) in the same append, with its last text: so
+         * {@code run.complete()} alone finishes a run's last reply in one append, where
+         * {@code reply.end(); run.complete()} takes two.
+         */
         public boolean complete() {
-            inbox.ending(runId, "completed");
-            boolean ok = await(enqueue(new Pending(EventType.RUN_COMPLETED, runId, null, Json.object())).done);
-            inbox.ended(runId);
-            return ok;
+            return finish(EventType.RUN_COMPLETED, Json.object(), null);
         }
 
-        /** {@code run.failed}; returns false if the run was fenced first. Waits for the ack. */
+        /**
+         * {@code run.failed}; returns false if the run was fenced first. Waits for the ack. A reply of the
+         * run not ended yet is ended with reason {@code error} in the same append.
+         */
         public boolean fail(String reason) {
-            inbox.ending(runId, "failed");
-            boolean ok = await(enqueue(new Pending(
-                            EventType.RUN_FAILED, runId, null, Json.object().put("reason", reason)))
-                    .done);
+            return finish(EventType.RUN_FAILED, Json.object().put("reason", reason), "error");
+        }
+
+        private boolean finish(EventType type, ObjectNode data, String replyReason) {
+            inbox.ending(runId, type == EventType.RUN_COMPLETED ? "completed" : "failed");
+            Pending p;
+            synchronized (DurableAgent.this) {
+                if (closed) throw new IllegalStateException("agent closed");
+                // queued under one hold of the lock, so the sender takes them (and the held text) as one append
+                for (Reply r : new ArrayList<>(openReplies.values())) {
+                    if (r.run == this) r.queueEnd(replyReason);
+                }
+                p = enqueue(new Pending(type, runId, null, data));
+            }
+            boolean ok = await(p.done);
             inbox.ended(runId);
             return ok;
         }
@@ -612,15 +635,22 @@ public final class DurableAgent implements AutoCloseable {
 
         /** {@code message.end} with a reason ({@code complete}, {@code interrupted}, {@code error}). */
         public boolean end(String reason) {
-            ObjectNode d = Json.object().put("messageId", messageId);
-            if (reason != null) d.put("reason", reason);
             Pending p;
             synchronized (DurableAgent.this) {
-                if (ended) return false;
-                ended = true;
-                p = enqueue(new Pending(EventType.MESSAGE_END, run.runId, messageId, d));
+                p = queueEnd(reason);
             }
-            return await(p.done);
+            return p != null && await(p.done);
+        }
+
+        /** Queues {@code message.end} once (holding the agent's lock); null when the reply was ended already. */
+        private Pending queueEnd(String reason) {
+            if (ended) return null;
+            ended = true;
+            openReplies.remove(messageId);
+            if (isFenced()) return null; // interrupted or stopped: its message.end would be refused
+            ObjectNode d = Json.object().put("messageId", messageId);
+            if (reason != null) d.put("reason", reason);
+            return enqueue(new Pending(EventType.MESSAGE_END, run.runId, messageId, d));
         }
     }
 

@@ -214,6 +214,78 @@ class DurableAgentTest {
     }
 
     @Test
+    void aRunsEndEndsItsOpenRepliesInTheSameAppendWithTheirLastText() {
+        agent = builder().connect();
+        DurableAgent.Run run = agent.startRun("r");
+        DurableAgent.Reply reply = run.startReply("m");
+        reply.delta("first words "); // at once, with the start
+        agent.flush();
+        DurableAgent.Reply unstarted = run.startReply("m2"); // no text yet: its start is held
+        reply.delta("last words"); // held: within the (30 s) window of the last send
+        int before = transport().appends().size(); // nothing is queued: all of the above is held
+        assertThat(run.complete()).isTrue();
+        List<com.fasterxml.jackson.databind.node.ObjectNode> appends =
+                transport().appends();
+        assertThat(appends).hasSize(before + 1);
+        assertThat(appends.get(before).path("events"))
+                .extracting(e -> e.path("type").asText() + ":"
+                        + e.path("data").path("messageId").asText() + ":"
+                        + e.path("data").path("text").asText())
+                .containsExactly(
+                        "message.start:m2:",
+                        "text.delta:m:last words",
+                        "message.end:m:",
+                        "message.end:m2:",
+                        "run.completed::");
+        // already ended: nothing more is written
+        assertThat(reply.end()).isFalse();
+        assertThat(unstarted.end()).isFalse();
+        assertThat(transport().appends()).hasSize(before + 1);
+    }
+
+    @Test
+    void aFailedRunEndsItsOpenReplyWithReasonErrorAndLeavesAnEndedOneAlone() {
+        agent = builder().connect();
+        DurableAgent.Run run = agent.startRun("r");
+        DurableAgent.Reply done = run.startReply("m1");
+        done.delta("an answer");
+        assertThat(done.end()).isTrue();
+        DurableAgent.Reply open = run.startReply("m2");
+        open.delta("half an answer");
+        agent.flush();
+        int before = transport().appends().size();
+        assertThat(run.fail("the model went away")).isTrue();
+        assertThat(transport().appends().get(before).path("events"))
+                .extracting(e -> e.path("type").asText() + ":"
+                        + e.path("data").path("messageId").asText() + ":"
+                        + e.path("data").path("reason").asText())
+                .containsExactly("message.end:m2:error", "run.failed::the model went away");
+    }
+
+    @Test
+    void aRunsEndWritesNoEndForAReplyInterruptedMeanwhile() {
+        agent = builder().connect();
+        DurableAgent.Run run = agent.startRun("r");
+        DurableAgent.Reply reply = run.startReply("m");
+        reply.delta("first words");
+        agent.flush();
+        transport()
+                .thenAnswer(
+                        FakeTransport.refused("MESSAGE_FENCED", Json.object().put("messageId", "m")));
+        reply.delta("interrupted"); // held
+        assertThat(run.complete()).isTrue(); // the reply's text and end are refused, the run's end is stored
+        assertThat(reply.isFenced()).isTrue();
+        List<com.fasterxml.jackson.databind.node.ObjectNode> appends =
+                transport().appends();
+        assertThat(appends.get(appends.size() - 2).path("events"))
+                .extracting(e -> e.path("type").asText())
+                .containsExactly("text.delta", "message.end", "run.completed");
+        assertThat(appends.get(appends.size() - 1).path("events"))
+                .extracting(e -> e.path("type").asText())
+                .containsExactly("run.completed");
+    }
+
+    @Test
     void aQuietRunSendsHeartbeatsAndIsFencedWhenOneIsRefusedBecauseTheRunFailed() {
         agent = builder().heartbeatInterval(Duration.ofMillis(20)).connect();
         DurableAgent.Run run = agent.startRun("quiet");

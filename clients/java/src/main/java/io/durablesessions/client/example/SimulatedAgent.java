@@ -175,8 +175,7 @@ public final class SimulatedAgent implements AutoCloseable {
             }
             reply.delta((i == 0 ? "" : " ") + tokens.get(i));
         }
-        reply.end(); // false when interrupted: its message.end is refused, nothing to do
-        run.complete();
+        run.complete(); // ends the reply in the same append (not an interrupted one: nothing to end)
     }
 
     public static void main(String[] args) throws InterruptedException {
