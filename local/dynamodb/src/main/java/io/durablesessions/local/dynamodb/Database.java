@@ -50,7 +50,8 @@ final class Database {
     private final Faults faults;
     final Streams streams;
     private final Map<String, Table> tables = new TreeMap<>();
-    private final Map<String, TokenUse> transactionTokens = new HashMap<>();
+    /** ClientRequestTokens of the last 10 minutes, oldest first (insertion order): expiry looks only at the oldest. */
+    private final LinkedHashMap<String, TokenUse> transactionTokens = new LinkedHashMap<>();
     /** Items a recent transaction still holds (see {@link Faults#transactionConflicts}), until System.nanoTime(). */
     private final Map<Target, Long> heldUntil = new HashMap<>();
 
@@ -304,9 +305,9 @@ final class Database {
                     "1 validation error detected: Value null at 'timeToLiveSpecification' failed to satisfy constraint: Member must not be null");
         boolean enabled = spec.path("Enabled").asBoolean();
         String attr = Json.required(spec, "AttributeName");
-        if (enabled && t.ttlAttribute != null) throw ApiError.validation("TimeToLive is already enabled");
-        if (!enabled && t.ttlAttribute == null) throw ApiError.validation("TimeToLive is already disabled");
-        t.ttlAttribute = enabled ? attr : null;
+        if (enabled && t.ttlAttribute() != null) throw ApiError.validation("TimeToLive is already enabled");
+        if (!enabled && t.ttlAttribute() == null) throw ApiError.validation("TimeToLive is already disabled");
+        t.ttl(enabled ? attr : null);
         ObjectNode out = Json.object();
         out.putObject("TimeToLiveSpecification").put("Enabled", enabled).put("AttributeName", attr);
         return out;
@@ -316,8 +317,8 @@ final class Database {
         Table t = table(req);
         ObjectNode out = Json.object();
         ObjectNode d = out.putObject("TimeToLiveDescription");
-        d.put("TimeToLiveStatus", t.ttlAttribute != null ? "ENABLED" : "DISABLED");
-        if (t.ttlAttribute != null) d.put("AttributeName", t.ttlAttribute);
+        d.put("TimeToLiveStatus", t.ttlAttribute() != null ? "ENABLED" : "DISABLED");
+        if (t.ttlAttribute() != null) d.put("AttributeName", t.ttlAttribute());
         return out;
     }
 
@@ -921,7 +922,12 @@ final class Database {
         }
         String token = Json.text(req, "ClientRequestToken");
         long now = System.currentTimeMillis();
-        transactionTokens.values().removeIf(u -> now - u.atMillis > IDEMPOTENCY_WINDOW_MILLIS);
+        // oldest first: stop at the first token still inside the window (a scan of every token per transaction
+        // made each one cost more the longer the process ran)
+        for (var oldest = transactionTokens.values().iterator();
+                oldest.hasNext() && now - oldest.next().atMillis > IDEMPOTENCY_WINDOW_MILLIS; ) {
+            oldest.remove();
+        }
         if (token != null) {
             TokenUse used = transactionTokens.get(token);
             if (used != null) {
@@ -1100,21 +1106,8 @@ final class Database {
         int deleted = 0;
         long nowSeconds = nowMillis / 1000;
         for (Table t : tables.values()) {
-            if (t.ttlAttribute == null) continue;
-            List<ObjectNode> expired = new ArrayList<>();
-            for (ObjectNode item : t.items.values()) {
-                JsonNode v = item.get(t.ttlAttribute);
-                if (v == null || !"N".equals(Values.type(v))) continue;
-                long exp;
-                try {
-                    exp = Values.number(v).longValue();
-                } catch (ArithmeticException e) {
-                    continue;
-                }
-                // DynamoDB ignores values more than five years in the past (likely milliseconds or bugs).
-                if (exp <= nowSeconds && exp > nowSeconds - 5L * 365 * 24 * 3600) expired.add(item);
-            }
-            for (ObjectNode item : expired) {
+            if (t.ttlAttribute() == null) continue;
+            for (ObjectNode item : t.expired(nowSeconds)) {
                 t.write(item, null, null, 0);
                 journalChange(t, item, null);
                 streams.emit(t, item, null, true);

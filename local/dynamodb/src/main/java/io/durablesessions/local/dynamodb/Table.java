@@ -58,7 +58,10 @@ final class Table {
     final TreeMap<Key, ObjectNode> items = new TreeMap<>();
     String billingMode;
     Streams.Stream stream; // current stream, null when disabled
-    String ttlAttribute; // non-null when TTL is enabled
+    private String ttlAttribute; // non-null when TTL is enabled
+    /** When TTL is on: the keys of the items by their TTL value (epoch s), so a sweep reads only what expired. */
+    private final TreeMap<Long, Set<Key>> byExpiry = new TreeMap<>();
+
     long sizeBytes;
 
     Table(String name, String arn, Schema schema, Map<String, String> attributeTypes, String billingMode) {
@@ -193,6 +196,10 @@ final class Table {
         long oldSize = Values.itemSize(old), newSize = Values.itemSize(next);
         if (next == null) items.remove(key);
         else items.put(key, next);
+        if (ttlAttribute != null) {
+            untrack(key, old);
+            track(key, next);
+        }
         sizeBytes += newSize - oldSize;
         if (meter != null) meter.table(name, Capacity.writeUnits(Math.max(oldSize, newSize)) * multiplier);
         for (Index idx : indexes) {
@@ -215,6 +222,55 @@ final class Table {
                 units = Capacity.writeUnits(Math.max(Values.itemSize(before), Values.itemSize(after)));
             }
             if (meter != null && units > 0) meter.index(name, idx.name, units * multiplier);
+        }
+    }
+
+    // ---------------------------------------------------------------- time to live
+
+    String ttlAttribute() {
+        return ttlAttribute;
+    }
+
+    /** Turns TTL on for {@code attribute} (null: off), indexing the items already stored. */
+    void ttl(String attribute) {
+        ttlAttribute = attribute;
+        byExpiry.clear();
+        if (attribute != null) items.forEach(this::track);
+    }
+
+    /**
+     * The items whose TTL value is at or before {@code nowSeconds}; DynamoDB ignores values more than five
+     * years in the past (likely milliseconds, or bugs), and so does this.
+     */
+    List<ObjectNode> expired(long nowSeconds) {
+        List<ObjectNode> out = new ArrayList<>();
+        long ignoredBefore = nowSeconds - 5L * 365 * 24 * 3600;
+        for (Set<Key> keys :
+                byExpiry.subMap(ignoredBefore, false, nowSeconds, true).values()) {
+            for (Key k : keys) out.add(items.get(k));
+        }
+        return out;
+    }
+
+    private void track(Key key, ObjectNode item) {
+        Long at = expiry(item);
+        if (at != null) byExpiry.computeIfAbsent(at, k -> new LinkedHashSet<>()).add(key);
+    }
+
+    private void untrack(Key key, ObjectNode item) {
+        Long at = expiry(item);
+        if (at == null) return;
+        Set<Key> keys = byExpiry.get(at);
+        if (keys != null && keys.remove(key) && keys.isEmpty()) byExpiry.remove(at);
+    }
+
+    private Long expiry(ObjectNode item) {
+        JsonNode v = item == null ? null : item.get(ttlAttribute);
+        if (v == null || !"N".equals(Values.type(v))) return null;
+        try {
+            return Values.number(v).longValue();
+        } catch (ArithmeticException e) {
+            return null;
         }
     }
 

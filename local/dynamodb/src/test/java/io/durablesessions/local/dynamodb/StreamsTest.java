@@ -29,7 +29,7 @@ class StreamsTest extends LocalDynamoDbTestBase {
 
     @BeforeAll
     void tables() {
-        for (String t : List.of("stream-images", "stream-order", "stream-ttl")) {
+        for (String t : List.of("stream-images", "stream-order", "stream-ttl", "stream-ttl-changes")) {
             ddb.createTable(b -> b.tableName(t)
                     .billingMode(BillingMode.PAY_PER_REQUEST)
                     .attributeDefinitions(attr("pk", ScalarAttributeType.S))
@@ -202,5 +202,40 @@ class StreamsTest extends LocalDynamoDbTestBase {
                 .orElseThrow();
         assertThat(remove.userIdentity().type()).isEqualTo("Service");
         assertThat(remove.userIdentity().principalId()).isEqualTo("dynamodb.amazonaws.com");
+    }
+
+    @Test
+    void ttlSweepFollowsEveryChangeOfAnItemsExpiryAndItemsStoredBeforeTtlWasTurnedOn() {
+        String t = "stream-ttl-changes";
+        long now = Instant.now().getEpochSecond();
+        // stored before TTL is on: swept once it is
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("early"), "expiresAt", n(now - 5))));
+        ddb.updateTimeToLive(
+                b -> b.tableName(t).timeToLiveSpecification(s -> s.enabled(true).attributeName("expiresAt")));
+        // expired, then moved into the future: kept
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("renewed"), "expiresAt", n(now - 10))));
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("renewed"), "expiresAt", n(now + 3600))));
+        // alive, then moved into the past: swept
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("shortened"), "expiresAt", n(now + 3600))));
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("shortened"), "expiresAt", n(now - 1))));
+        // DynamoDB ignores a value more than five years old (milliseconds by mistake, say) and a non-number
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("ancient"), "expiresAt", n(now - 6L * 365 * 24 * 3600))));
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("text"), "expiresAt", s(Long.toString(now - 10)))));
+        // deleted before it expired: nothing to sweep
+        ddb.putItem(b -> b.tableName(t).item(item("pk", s("deleted"), "expiresAt", n(now - 3))));
+        ddb.deleteItem(b -> b.tableName(t).key(item("pk", s("deleted"))));
+
+        assertThat(server.sweepExpiredItems()).isEqualTo(2);
+        for (String gone : new String[] {"early", "shortened"}) {
+            assertThat(ddb.getItem(b -> b.tableName(t).key(item("pk", s(gone)))).hasItem())
+                    .as(gone)
+                    .isFalse();
+        }
+        for (String kept : new String[] {"renewed", "ancient", "text"}) {
+            assertThat(ddb.getItem(b -> b.tableName(t).key(item("pk", s(kept)))).hasItem())
+                    .as(kept)
+                    .isTrue();
+        }
+        assertThat(server.sweepExpiredItems()).isZero();
     }
 }
