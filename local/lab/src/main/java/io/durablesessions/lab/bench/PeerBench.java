@@ -70,6 +70,8 @@ final class PeerBench {
         BenchTarget start() throws PeerServer.Unavailable;
     }
 
+    private static final int MAX_WARMUP_STEPS = 12;
+
     private final Sizes sizes;
     private final boolean quick;
 
@@ -137,7 +139,7 @@ final class PeerBench {
                     // warm-up, alone and not recorded: JIT, connection pools, the peer's first files
                     Benchmarks.log("peer section: warming up " + t.label());
                     latency(t, 10, false, sizes.warmup());
-                    closedLoop(t, 1, 8, 1, sizes.warmup());
+                    warmUp(t);
                     t.pause();
                 } catch (PeerServer.Unavailable e) {
                     Benchmarks.log("peer: skipped (" + e.getMessage() + ")");
@@ -225,9 +227,10 @@ final class PeerBench {
     private String note(List<String> described) {
         return "One JVM run. Each row was measured on one column after the other, the idle columns paused meanwhile "
                 + "(our stacks' stream pollers stopped), so load changes on the shared machine hit every column alike; each "
-                + "column warmed up first (" + sizes.warmup().toSeconds() + " s with 10 readers, "
+                + "column warmed up first (" + sizes.warmup().toSeconds() + " s with 10 readers, then 8 producers in "
                 + sizes.warmup().toSeconds()
-                + " s of 8 producers, not recorded). All clients are Java in the bench's JVM: ours the SDK users run "
+                + " s steps until a step's rate was within 10 % of the one before, at most " + MAX_WARMUP_STEPS
+                + " steps; not recorded). All clients are Java in the bench's JVM: ours the SDK users run "
                 + "(DurableAgent, SessionSubscriber), the peer's JDK HttpClient requests; each event is stamped with "
                 + "System.nanoTime() just before it is handed to the producer, and a reader records when the event reached "
                 + "it (SessionSubscriber's callback in seq order after the client rule; the SSE `data` event; the long-poll "
@@ -440,6 +443,20 @@ final class PeerBench {
         String cell(boolean showGaps) {
             return Benchmarks.fmt(appends / seconds) + " (" + Benchmarks.ms(ack, 50) + " / " + Benchmarks.ms(ack, 99)
                     + (showGaps ? "; " + gaps : "") + ")" + (retries > 0 ? " [" + retries + " transient retries]" : "");
+        }
+    }
+
+    /**
+     * 8 producers on one stream in steps of {@link Sizes#warmup}, until a step's rate is within 10 % of the one
+     * before (at most {@link #MAX_WARMUP_STEPS} steps): a JIT (ours, and node's) is warm before anything is recorded.
+     */
+    private void warmUp(BenchTarget t) throws Exception {
+        double last = 0;
+        for (int step = 0; step < MAX_WARMUP_STEPS; step++) {
+            Throughput th = closedLoop(t, 1, 8, 1, sizes.warmup());
+            double rate = th.appends() / th.seconds();
+            if (last > 0 && rate < last * 1.1) return;
+            last = rate;
         }
     }
 
