@@ -11,6 +11,7 @@ import java.util.Set;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 
 /**
  * What of a session's events is known to have reached its live subscribers: the {@code DELIVERED}
@@ -24,6 +25,13 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
  *
  * <p>Reading it late or not at all only costs a duplicate, which the client rule drops: the mark
  * never covers what was not delivered.
+ *
+ * <p>The row is created with the session, empty ({@link #createWith}: the append that creates the
+ * SESSION row, and {@code POST /v1/sessions}), and both writes here only update it. A mark that lands
+ * after the session was erased (the fan-out waits up to half a second for direct delivery) therefore
+ * finds no row and writes nothing: it cannot bring back a row of the erased session. (A session created
+ * before this rule has no row: its events are then posted by both paths, and the client rule drops the
+ * duplicates.)
  */
 public final class DeliveryMarks {
     static final String UP_TO = "upTo";
@@ -63,6 +71,18 @@ public final class DeliveryMarks {
         return Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.DELIVERED));
     }
 
+    /** The empty row, for the transaction that creates a session (it replaces any row left behind). */
+    static TransactWriteItem createWith(String table, String sessionId) {
+        return TransactWriteItem.builder()
+                .put(p -> p.tableName(table).item(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.DELIVERED))))
+                .build();
+    }
+
+    /** The empty row, written on its own (a session created without an append); replaces any row left behind. */
+    void create(String sessionId) {
+        ddb.putItem(p -> p.tableName(table).item(key(sessionId)));
+    }
+
     /** The mark ({@link Mark#NONE}: none); an eventually consistent read, so possibly a little behind. */
     public Mark read(String sessionId) {
         var r = ddb.getItem(g -> g.tableName(table).key(key(sessionId)));
@@ -85,6 +105,7 @@ public final class DeliveryMarks {
         String upTo = u.name(UP_TO);
         String direct = u.name(DIRECT);
         u.add(direct, AttributeValue.fromNs(seqs));
+        u.condition("attribute_exists(" + u.name(Attrs.SK) + ")"); // the session's row: never created here
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(first)) + ")");
         u.condition("(attribute_not_exists(" + direct + ") OR size(" + direct + ") < " + u.value(n(MAX_DIRECT)) + ")");
         apply(u);
@@ -102,11 +123,15 @@ public final class DeliveryMarks {
         List<String> done = new ArrayList<>();
         for (long d : seen.direct()) if (d <= seq) done.add(Long.toString(d));
         if (!done.isEmpty()) u.delete(u.name(DIRECT), AttributeValue.fromNs(done));
+        u.condition("attribute_exists(" + u.name(Attrs.SK) + ")"); // the session's row: never created here
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(seq)) + ")");
         apply(u);
     }
 
-    /** False when the condition failed: nothing to record (the fan-out delivers what the mark does not cover). */
+    /**
+     * False when the condition failed: nothing to record (the fan-out delivers what the mark does not cover),
+     * or no row (the session was erased, or is older than the row).
+     */
     private boolean apply(Update u) {
         try {
             ddb.updateItem(u.request());

@@ -79,10 +79,12 @@ public final class SessionCatalog {
         }
         try {
             ddb.putItem(Expression.NEW_ROW.putRequest(tables.sessions(), item));
-            return true;
         } catch (ConditionalCheckFailedException exists) {
             return false;
         }
+        // its delivery mark row (DeliveryMarks): without it the session still works, with duplicates
+        new DeliveryMarks(ddb, tables).create(sessionId);
+        return true;
     }
 
     /** The SESSION row, or null when the session does not exist. */

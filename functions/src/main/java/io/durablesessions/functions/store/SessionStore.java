@@ -558,6 +558,9 @@ public final class SessionStore {
             parts.put(tx.size(), new ParentPart(parent));
             tx.add(parentRunning(sessionId, parent));
         }
+        // a new session gets its delivery mark row here, empty: marks only ever update that row, so a late
+        // mark of an erased incarnation cannot bring it back (DeliveryMarks)
+        if (session == null) tx.add(DeliveryMarks.createWith(tables.sessions(), sessionId));
         if (extra != null) {
             parts.put(tx.size(), new ExtraPart());
             tx.add(extra);

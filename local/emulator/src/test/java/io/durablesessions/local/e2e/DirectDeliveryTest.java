@@ -7,11 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.durablesessions.events.Json;
 import io.durablesessions.functions.fanout.DirectDelivery;
 import io.durablesessions.functions.fanout.FanoutHandler;
+import io.durablesessions.functions.store.Attrs;
 import io.durablesessions.functions.store.DeliveryMarks;
+import io.durablesessions.functions.store.Keys;
+import io.durablesessions.functions.store.SessionCatalog;
 import io.durablesessions.functions.store.StoreSettings;
 import io.durablesessions.local.EmbeddedStack;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Direct delivery (docs/architecture.md, Delivery): an append posts its events to the session's
@@ -332,6 +337,46 @@ class DirectDeliveryTest {
                 assertThat(m.direct()).hasSizeLessThan(FanoutHandler.COMPACT_MARK_AT + 100);
             }
         }
+    }
+
+    @Test
+    void aMarkThatLandsAfterTheSessionWasErasedBringsBackNoRow() {
+        String s = "erased-" + UUID.randomUUID();
+        DeliveryMarks marks = new DeliveryMarks(stack.services().dynamo(), stack.tables());
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-1", "m-1");
+        }
+        // the append that created the session created its (empty) mark row
+        assertThat(deliveredRow(s)).isTrue();
+        new SessionCatalog(
+                        stack.services().dynamo(),
+                        stack.tables(),
+                        stack.services().clock())
+                .erase(s);
+        assertThat(deliveredRow(s)).isFalse();
+        // a fan-out or a direct post still finishing for the erased session (the fan-out waits up to
+        // DIRECT_GRACE for direct delivery) moves the mark: nothing is written
+        marks.deliveredThrough(s, 2, DeliveryMarks.Mark.NONE);
+        marks.deliveredDirectly(s, 3, 3);
+        assertThat(deliveredRow(s)).isFalse();
+        // created again: a fresh, empty row, which the old incarnation's marks did not touch
+        try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
+            agent.startReply("run-2", "m-2");
+        }
+        assertThat(deliveredRow(s)).isTrue();
+        assertThat(marks.read(s)).isEqualTo(DeliveryMarks.Mark.NONE);
+    }
+
+    static boolean deliveredRow(String session) {
+        return stack.dynamoClient()
+                .getItem(g -> g.tableName(stack.tables().sessions())
+                        .consistentRead(true)
+                        .key(Map.of(
+                                Attrs.SESSION_ID,
+                                AttributeValue.fromS(session),
+                                Attrs.SK,
+                                AttributeValue.fromS(Keys.DELIVERED))))
+                .hasItem();
     }
 
     static boolean coversAll(DeliveryMarks.Mark m, long from, long to) {
