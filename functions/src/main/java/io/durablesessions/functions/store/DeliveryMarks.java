@@ -67,14 +67,14 @@ public final class DeliveryMarks {
         this.table = tables.sessions();
     }
 
-    private Map<String, AttributeValue> key(String sessionId) {
+    private static Map<String, AttributeValue> key(String sessionId) {
         return Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.DELIVERED));
     }
 
     /** The empty row, for the transaction that creates a session (it replaces any row left behind). */
     static TransactWriteItem createWith(String table, String sessionId) {
         return TransactWriteItem.builder()
-                .put(p -> p.tableName(table).item(Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.DELIVERED))))
+                .put(p -> p.tableName(table).item(key(sessionId)))
                 .build();
     }
 
@@ -105,7 +105,7 @@ public final class DeliveryMarks {
         String upTo = u.name(UP_TO);
         String direct = u.name(DIRECT);
         u.add(direct, AttributeValue.fromNs(seqs));
-        u.condition("attribute_exists(" + u.name(Attrs.SK) + ")"); // the session's row: never created here
+        onlyIfCreated(u);
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(first)) + ")");
         u.condition("(attribute_not_exists(" + direct + ") OR size(" + direct + ") < " + u.value(n(MAX_DIRECT)) + ")");
         apply(u);
@@ -123,9 +123,14 @@ public final class DeliveryMarks {
         List<String> done = new ArrayList<>();
         for (long d : seen.direct()) if (d <= seq) done.add(Long.toString(d));
         if (!done.isEmpty()) u.delete(u.name(DIRECT), AttributeValue.fromNs(done));
-        u.condition("attribute_exists(" + u.name(Attrs.SK) + ")"); // the session's row: never created here
+        onlyIfCreated(u);
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(seq)) + ")");
         apply(u);
+    }
+
+    /** The row is the session's, created with it: a mark never creates it (an erased session stays erased). */
+    private static void onlyIfCreated(Update u) {
+        u.condition("attribute_exists(" + u.name(Attrs.SK) + ")");
     }
 
     /**

@@ -799,12 +799,8 @@ public final class Benchmarks {
         // warm-up (JIT), not recorded, until the rate stops climbing: run alone (--only=throughput) the section would
         // otherwise measure a cold JVM (8 writers: about 150 appends/s in the first 10 s, 5 times that after a minute)
         Duration step = Duration.ofSeconds(quick ? 2 : 5);
-        long warmUntil = System.nanoTime() + Duration.ofSeconds(quick ? 6 : 90).toNanos();
-        double last = 0;
-        for (double rate; System.nanoTime() < warmUntil; last = rate) {
-            rate = throughputRun("warm-up", 1, 8, step).rate();
-            if (last > 0 && rate < last * 1.1) break; // within 10 % of the step before: warm
-        }
+        int maxSteps = quick ? 3 : 18;
+        warmUntilSteady(maxSteps, () -> throughputRun("warm-up", 1, 8, step).rate());
         List<String[]> rows = new ArrayList<>();
         rows.add(throughputRun("one session, 8 writers", 1, 8, d).row());
         rows.add(throughputRun(
@@ -827,8 +823,27 @@ public final class Benchmarks {
                         + "The fan-out runs meanwhile (no subscribers). Measured after a warm-up of the first scenario in "
                         + step.toSeconds()
                         + " s steps, not recorded, until a step's rate was within 10 % of the one before "
-                        + "(JIT; at most " + (quick ? 6 : 90) + " s). 2 cores shared by the clients, the gateway, "
+                        + "(JIT; at most " + maxSteps * step.toSeconds()
+                        + " s). 2 cores shared by the clients, the gateway, "
                         + "the handlers and the embedded DynamoDB.");
+    }
+
+    /** One warm-up step: runs it and returns its rate. */
+    interface WarmUpStep {
+        double run() throws Exception;
+    }
+
+    /**
+     * Runs {@code step} until its rate is within 10 % of the step before (at most {@code maxSteps} times): the
+     * JIT is warm before anything is recorded. The throughput section and every side-by-side column use it.
+     */
+    static void warmUntilSteady(int maxSteps, WarmUpStep step) throws Exception {
+        double last = 0;
+        for (int i = 0; i < maxSteps; i++) {
+            double rate = step.run();
+            if (last > 0 && rate < last * 1.1) return;
+            last = rate;
+        }
     }
 
     /** One closed-loop run: its table row and its rate (appends/s). */

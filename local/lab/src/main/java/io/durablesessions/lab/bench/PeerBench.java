@@ -451,13 +451,10 @@ final class PeerBench {
      * before (at most {@link #MAX_WARMUP_STEPS} steps): a JIT (ours, and node's) is warm before anything is recorded.
      */
     private void warmUp(BenchTarget t) throws Exception {
-        double last = 0;
-        for (int step = 0; step < MAX_WARMUP_STEPS; step++) {
+        Benchmarks.warmUntilSteady(MAX_WARMUP_STEPS, () -> {
             Throughput th = closedLoop(t, 1, 8, 1, sizes.warmup());
-            double rate = th.appends() / th.seconds();
-            if (last > 0 && rate < last * 1.1) return;
-            last = rate;
-        }
+            return th.appends() / th.seconds();
+        });
     }
 
     /** {@code streams} × {@code producersPerStream} producers, each with {@code inFlight} appends outstanding, for {@code run}. */
