@@ -139,6 +139,16 @@ public final class LocalDynamoDb implements AutoCloseable {
         return stats;
     }
 
+    /**
+     * A count that moves whenever the stream shard gains a record (or its stream is disabled); 0 for a
+     * shard it does not know. Not part of any AWS API: an in-process poller reads it (without a request)
+     * to skip GetRecords calls that would return nothing, which keeps an idle local stack nearly free;
+     * it still polls at its cadence and reads the records through the Streams API.
+     */
+    public long shardChanges(String streamArn, String shardId) {
+        return db.streams.changes(streamArn, shardId);
+    }
+
     /** Runs one TTL sweep now (tests use this instead of waiting for the background sweeper). */
     public int sweepExpiredItems() {
         lock.lock();

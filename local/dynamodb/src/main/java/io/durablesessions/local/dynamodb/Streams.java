@@ -12,7 +12,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * DynamoDB Streams: per-table streams split into shards by partition key, records kept 24 hours,
@@ -65,6 +67,12 @@ final class Streams {
     private final Options options;
     private final Stats stats;
     private final List<Stream> streams = new ArrayList<>();
+    /**
+     * Per shard ({@link #changeKey}), a count that moves whenever the shard gains a record or its stream is
+     * disabled; read without the server lock by an in-process poller to skip reads that would find nothing.
+     */
+    private final Map<String, AtomicLong> changes = new ConcurrentHashMap<>();
+
     private long nextSeq = 100_000_000_000L; // DynamoDB's are long decimal strings; start wide
 
     Streams(Options options, Stats stats) {
@@ -97,7 +105,23 @@ final class Streams {
     }
 
     void disable(Stream s) {
-        if (s != null) s.enabled = false;
+        if (s == null) return;
+        s.enabled = false;
+        for (Shard sh : s.shards) changed(s, sh);
+    }
+
+    /** See {@link LocalDynamoDb#shardChanges}. */
+    long changes(String streamArn, String shardId) {
+        AtomicLong n = changes.get(changeKey(streamArn, shardId));
+        return n == null ? 0 : n.get();
+    }
+
+    private void changed(Stream s, Shard sh) {
+        changes.computeIfAbsent(changeKey(s.arn, sh.id), k -> new AtomicLong()).incrementAndGet();
+    }
+
+    private static String changeKey(String streamArn, String shardId) {
+        return streamArn + '|' + shardId;
     }
 
     /** Appends one record for a change of one item; no record when nothing changed. */
@@ -137,7 +161,9 @@ final class Streams {
                     .put("Type", "Service")
                     .put("PrincipalId", "dynamodb.amazonaws.com"); // the Streams API spells these in PascalCase
 
-        shardFor(s, keys.get(table.schema.hash())).records.put(seqNo, new Rec(seqNo, now, rec));
+        Shard shard = shardFor(s, keys.get(table.schema.hash()));
+        shard.records.put(seqNo, new Rec(seqNo, now, rec));
+        changed(s, shard); // after the record is readable: whoever sees the count move finds it
         stats.streamRecord();
     }
 
@@ -163,9 +189,13 @@ final class Streams {
                 }
             }
         }
-        streams.removeIf(s -> !s.enabled
-                && s.createdMillis < nowMillis - RETENTION_MILLIS
-                && s.shards.stream().allMatch(sh -> sh.records.isEmpty()));
+        streams.removeIf(s -> {
+            boolean gone = !s.enabled
+                    && s.createdMillis < nowMillis - RETENTION_MILLIS
+                    && s.shards.stream().allMatch(sh -> sh.records.isEmpty());
+            if (gone) s.shards.forEach(sh -> changes.remove(changeKey(s.arn, sh.id)));
+            return gone;
+        });
     }
 
     // ---------------------------------------------------------------- API

@@ -55,6 +55,10 @@ final class ShardPoller implements Runnable {
     private String retriedSequenceNumber; // first record of the batch being retried
     private int retryAttempts;
     private Duration backoff = MIN_BACKOFF;
+    /** The shard's change count taken before the last GetRecords on the current iterator; -1 = none. */
+    private long changesAtLastRead = -1;
+
+    private long lastReadNanos;
 
     ShardPoller(StreamEventSource esm, ShardState shard) {
         this.esm = esm;
@@ -112,10 +116,23 @@ final class ShardPoller implements Runnable {
     // ---------------------------------------------------------------- reading
 
     private int read() {
-        if (iterator == null) iterator = openIterator();
+        if (iterator == null) {
+            iterator = openIterator();
+            changesAtLastRead = -1;
+        }
         esm.polls.incrementAndGet();
+        long changes = esm.shardChanges == null ? -1 : esm.shardChanges.applyAsLong(esm.streamArn, shard.shardId);
+        // taken before the read: a record written meanwhile moves the count again, so it is read next time
+        if (changes >= 0
+                && changes == changesAtLastRead
+                && System.nanoTime() - lastReadNanos < esm.longestSkip.toNanos()) {
+            return 0; // nothing new since the last read on this iterator
+        }
         GetRecordsResponse response =
                 esm.streams.getRecords(r -> r.shardIterator(iterator).limit(MAX_RECORDS_PER_READ));
+        // a full page may have left records behind: only a shorter one read everything the count stood for
+        changesAtLastRead = response.records().size() < MAX_RECORDS_PER_READ ? changes : -1;
+        lastReadNanos = System.nanoTime();
         if (buffer.isEmpty()) bufferedSinceNanos = System.nanoTime();
         buffer.addAll(response.records());
         iterator = response.nextShardIterator();

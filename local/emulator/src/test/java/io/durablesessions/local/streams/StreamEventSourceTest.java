@@ -597,6 +597,41 @@ class StreamEventSourceTest {
                 .isLessThanOrEqualTo(shards * (windows + 1));
     }
 
+    @Test
+    void anUnchangedShardOfALocalDynamoDbIsPolledWithoutAGetRecordsCallAndAWriteIsStillRead() {
+        String table = newTable(dynamo);
+        var handler = new RecordingHandler();
+        var esm = start(table, handler, b -> b);
+        esm.longestSkip = Duration.ofHours(1);
+        await().atMost(30, SECONDS).until(() -> esm.counters().polls() > 4L * esm.shards.size());
+
+        long reads = db.stats().snapshot().requests("GetRecords");
+        long polls = esm.counters().polls();
+        await().atMost(30, SECONDS).until(() -> esm.counters().polls() - polls >= 8L * esm.shards.size());
+        assertThat(db.stats().snapshot().requests("GetRecords"))
+                .as("GetRecords calls while nothing was written")
+                .isEqualTo(reads);
+
+        put(dynamo, table, "k", 0);
+        await().atMost(30, SECONDS).until(() -> handler.deliveredSeqs().equals(List.of(0)));
+        assertThat(db.stats().snapshot().requests("GetRecords")).isGreaterThan(reads);
+    }
+
+    @Test
+    void moreRecordsThanOneReadReturnsAreAllReadWithoutWaitingForANewWrite() {
+        String table = newTable(dynamo);
+        int n = 2_500; // GetRecords returns at most 1,000
+        for (int i = 0; i < n; i++) put(dynamo, table, "k", i);
+        var handler = new RecordingHandler();
+        var esm = start(table, handler, b -> b);
+        // were a full page taken for "read everything", the rest would wait for this (or for another write)
+        esm.longestSkip = Duration.ofHours(1);
+
+        await().atMost(60, SECONDS).until(() -> handler.delivered().size() >= n);
+        assertThat(handler.deliveredSeqs())
+                .containsExactlyElementsOf(IntStream.range(0, n).boxed().toList());
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private StreamEventSource.Builder config(String table) {
