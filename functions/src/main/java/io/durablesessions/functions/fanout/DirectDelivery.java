@@ -85,7 +85,12 @@ public final class DirectDelivery {
             Metrics.Batch m = Metrics.batch().count(MetricName.DIRECT_DELIVERED_EVENTS, o.delivered());
             if (!o.complete()) m.count(MetricName.DIRECT_INCOMPLETE, 1);
             m.flush();
-            if (o.complete()) marks.deliveredDirectly(sessionId, appended.firstSeq(), appended.lastSeq());
+            if (o.complete())
+                marks.deliveredDirectly(
+                        sessionId,
+                        appended.firstSeq(),
+                        appended.lastSeq(),
+                        appended.events().get(0).ts());
         } catch (RuntimeException e) {
             // committed is committed: the fan-out delivers it
             span.setAttribute(Tracing.OUTCOME, "failed");

@@ -34,7 +34,8 @@ import java.util.logging.Logger;
 /**
  * The events table's stream → every subscriber of each session: the guarantee behind direct
  * delivery ({@link DirectDelivery}). Per batch: group records by session (keeping seq order), drop
- * what direct delivery already brought to everyone ({@link DeliveryMarks}), Query the session's
+ * the events of an erased session whose id was taken again (their incarnation is not the session's
+ * now) and what direct delivery already brought to everyone ({@link DeliveryMarks}), Query the session's
  * subscribers once, and post the rest ({@link Delivery}). A 410 removes only that connection. Any
  * other failure is reported as a batch item failure at the first record that did not reach
  * everyone, so the event source retries from there (subscribers may then see some events twice and
@@ -57,8 +58,8 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
         this.marks = new DeliveryMarks(services.dynamo(), services.tables());
     }
 
-    /** One stream record of an inserted event. */
-    record Rec(String sequenceNumber, Delivery.Item item) {}
+    /** One stream record of an inserted event, and its session's incarnation (0: written before there were any). */
+    record Rec(String sequenceNumber, Delivery.Item item, long incarnation) {}
 
     @Override
     public StreamsEventResponse handleRequest(DynamodbEvent event, Context context) {
@@ -85,12 +86,14 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
                         + r.getDynamodb().getSequenceNumber());
                 continue; // a poison record must never block the shard
             }
+            AttributeValue inc = image.get(Attrs.INCARNATION);
             bySession
                     .computeIfAbsent(sid.getS(), k -> new ArrayList<>())
                     .add(new Rec(
                             r.getDynamodb().getSequenceNumber(),
                             new Delivery.Item(
-                                    Long.parseLong(seq.getN()), json.getS(), Subscriptions.isControl(json.getS()))));
+                                    Long.parseLong(seq.getN()), json.getS(), Subscriptions.isControl(json.getS())),
+                            inc == null || inc.getN() == null ? 0 : Long.parseLong(inc.getN())));
         }
         Span.current().setAttribute(Tracing.SESSIONS, (long) bySession.size()).setAttribute(Tracing.EVENTS, (long)
                 bySession.values().stream().mapToInt(List::size).sum());
@@ -140,13 +143,23 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
         }
     }
 
-    private String deliverTraced(String sessionId, List<Rec> all, Tally tally, Span span) {
-        List<Rec> recs = all;
+    private String deliverTraced(String sessionId, List<Rec> batch, Tally tally, Span span) {
+        List<Rec> all = batch;
+        List<Rec> recs = batch;
         List<ConnectionStore.Subscriber> subscribers;
         DeliveryMarks.Mark mark;
         try {
             // what direct delivery brought to everyone already is not posted again
-            mark = marks.read(sessionId);
+            DeliveryMarks.Mark read = marks.read(sessionId);
+            if (batch.stream().anyMatch(r -> r.incarnation() != read.incarnation())) {
+                mark = marks.read(sessionId, true); // a session created again, or a read a little behind
+            } else {
+                mark = read;
+            }
+            // events of an erased session whose id was taken again are not the new session's: not posted
+            all = ofIncarnation(batch, mark);
+            tally.skipped.add(batch.size() - all.size());
+            if (all.isEmpty()) return null;
             recs = uncovered(all, mark);
             if (!recs.isEmpty()) {
                 subscribers = services.connections().subscribers(sessionId);
@@ -157,7 +170,13 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
                     return null;
                 }
                 if (services.features().directDelivery() && subscribers.size() <= DirectDelivery.MAX_SUBSCRIBERS) {
+                    long incarnation = mark.incarnation();
                     mark = awaitDirect(sessionId, mark, recs);
+                    if (mark.incarnation() != incarnation) {
+                        // erased (and maybe created again) while we waited: these events are gone with it
+                        tally.skipped.add(all.size());
+                        return null;
+                    }
                     recs = uncovered(all, mark);
                 }
             } else {
@@ -197,7 +216,7 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
     /** Every record of {@code all} reached every subscriber (by this fan-out or directly): the mark moves past them. */
     private void moveMark(String sessionId, List<Rec> all, DeliveryMarks.Mark seen) {
         try {
-            marks.deliveredThrough(sessionId, all.get(all.size() - 1).item().seq(), seen);
+            marks.deliveredThrough(sessionId, all.get(all.size() - 1).item().seq(), seen, seen.incarnation());
         } catch (RuntimeException e) {
             LOG.warning("moving the delivery mark of " + sessionId + " failed (costs duplicates only): " + e);
         }
@@ -230,6 +249,16 @@ public final class FanoutHandler implements RequestHandler<DynamodbEvent, Stream
             mark = marks.read(sessionId);
         }
         return mark;
+    }
+
+    /**
+     * The records of the session {@code mark}'s row belongs to. A row without an incarnation (none, or
+     * older than incarnations) keeps every record, as before; events without one are older than any
+     * row that has one.
+     */
+    static List<Rec> ofIncarnation(List<Rec> recs, DeliveryMarks.Mark mark) {
+        if (mark.incarnation() == 0) return recs;
+        return recs.stream().filter(r -> r.incarnation() == mark.incarnation()).toList();
     }
 
     private static List<Rec> uncovered(List<Rec> recs, DeliveryMarks.Mark mark) {

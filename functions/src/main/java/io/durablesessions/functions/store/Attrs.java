@@ -22,6 +22,11 @@ public final class Attrs {
     public static final String OWNER = "owner";
     /** SESSION row: epoch millis of creation; the sort key of {@link #OWNER_INDEX}. */
     public static final String CREATED_AT = "createdAt";
+    /**
+     * On an event and on the DELIVERED row: the {@link #CREATED_AT} of the session they belong to, which
+     * tells an erased session's events from those of a session created again under the same id.
+     */
+    public static final String INCARNATION = "inc";
     /** Sparse index of the sessions table: only SESSION rows created with an owner carry {@link #OWNER}. */
     public static final String OWNER_INDEX = "byOwner";
     /** RUN row: the seqs of the run's control events (stop, interrupt, steer, stopped), a number set. */

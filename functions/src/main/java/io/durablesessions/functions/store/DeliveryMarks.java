@@ -4,6 +4,7 @@ import static io.durablesessions.functions.store.Attrs.n;
 import static io.durablesessions.functions.store.Attrs.s;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +30,12 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
  * <p>The row is created with the session, empty ({@link #createWith}: the append that creates the
  * SESSION row, and {@code POST /v1/sessions}), and both writes here only update it. A mark that lands
  * after the session was erased (the fan-out waits up to half a second for direct delivery) therefore
- * finds no row and writes nothing: it cannot bring back a row of the erased session. (A session created
- * before this rule has no row: its events are then posted by both paths, and the client rule drops the
- * duplicates.)
+ * finds no row and writes nothing: it cannot bring back a row of the erased session. The row carries
+ * the session's incarnation ({@value Attrs#INCARNATION}: its {@code createdAt}, which every event of it
+ * carries too), and each mark names the incarnation of the events it is about: a mark of an erased
+ * session that lands after the session was created again under the same id does not match the new row
+ * and writes nothing either. (A session created before these rules has no row, or a row without an
+ * incarnation: its events are then posted by both paths, and the client rule drops the duplicates.)
  */
 public final class DeliveryMarks {
     static final String UP_TO = "upTo";
@@ -45,12 +49,20 @@ public final class DeliveryMarks {
     /** An append of more events than this is not marked: the fan-out posts it again (a duplicate). */
     static final int MAX_MARKED_PER_APPEND = 100;
 
-    /** The row as read: {@code upTo} and the directly delivered seqs above it. */
-    public record Mark(long upTo, Set<Long> direct) {
-        public static final Mark NONE = new Mark(0, Set.of());
+    /**
+     * The row as read: {@code upTo}, the directly delivered seqs above it, and the incarnation of the
+     * session it belongs to (0: none known, no row or a row older than incarnations).
+     */
+    public record Mark(long upTo, Set<Long> direct, long incarnation) {
+        public static final Mark NONE = new Mark(0, Set.of(), 0);
 
         public Mark {
             direct = Set.copyOf(direct);
+        }
+
+        /** Nothing marked delivered (a new session's row, or none). */
+        public boolean marksNothing() {
+            return upTo == 0 && direct.isEmpty();
         }
 
         /** Delivered to every subscriber registered when it was written. */
@@ -71,33 +83,48 @@ public final class DeliveryMarks {
         return Map.of(Attrs.SESSION_ID, s(sessionId), Attrs.SK, s(Keys.DELIVERED));
     }
 
-    /** The empty row, for the transaction that creates a session (it replaces any row left behind). */
-    static TransactWriteItem createWith(String table, String sessionId) {
+    /** The empty row of a new session, for the transaction that creates it (it replaces any row left behind). */
+    static TransactWriteItem createWith(String table, String sessionId, long incarnation) {
         return TransactWriteItem.builder()
-                .put(p -> p.tableName(table).item(key(sessionId)))
+                .put(p -> p.tableName(table).item(emptyRow(sessionId, incarnation)))
                 .build();
     }
 
     /** The empty row, written on its own (a session created without an append); replaces any row left behind. */
-    void create(String sessionId) {
-        ddb.putItem(p -> p.tableName(table).item(key(sessionId)));
+    void create(String sessionId, long incarnation) {
+        ddb.putItem(p -> p.tableName(table).item(emptyRow(sessionId, incarnation)));
     }
 
-    /** The mark ({@link Mark#NONE}: none); an eventually consistent read, so possibly a little behind. */
+    private static Map<String, AttributeValue> emptyRow(String sessionId, long incarnation) {
+        Map<String, AttributeValue> row = new HashMap<>(key(sessionId));
+        row.put(Attrs.INCARNATION, n(incarnation));
+        return row;
+    }
+
+    /** {@link #read(String, boolean)}, eventually consistent. */
     public Mark read(String sessionId) {
-        var r = ddb.getItem(g -> g.tableName(table).key(key(sessionId)));
-        if (!r.hasItem()) return Mark.NONE;
+        return read(sessionId, false);
+    }
+
+    /** The mark ({@link Mark#NONE}: none); eventually consistent unless {@code consistent}, so possibly a little behind. */
+    public Mark read(String sessionId, boolean consistent) {
+        var r = ddb.getItem(g -> g.tableName(table).key(key(sessionId)).consistentRead(consistent));
+        if (!r.hasItem() || r.item().isEmpty()) return Mark.NONE;
         Set<Long> direct = new HashSet<>();
         AttributeValue set = r.item().get(DIRECT);
         if (set != null && set.hasNs()) for (String v : set.ns()) direct.add(Long.parseLong(v));
-        return new Mark(Attrs.num(r.item(), UP_TO, 0), direct);
+        return new Mark(Attrs.num(r.item(), UP_TO, 0), direct, Attrs.num(r.item(), Attrs.INCARNATION, 0));
     }
 
     /**
      * Direct delivery posted {@code first..last} to every subscriber: those seqs join the set, unless
-     * the fan-out is past them already (then it delivered them itself) or the set is full.
+     * the fan-out is past them already (then it delivered them itself) or the set is full, or the row is
+     * of a session created after {@code writtenAt} (the events' server time: their session was erased
+     * and created again meanwhile). The append knows its events' time, not the row's createdAt; had the
+     * session been created on a clock running a little ahead of this one, the condition fails, which
+     * costs a duplicate only.
      */
-    public void deliveredDirectly(String sessionId, long first, long last) {
+    public void deliveredDirectly(String sessionId, long first, long last, long writtenAt) {
         if (last < first || last - first + 1 > MAX_MARKED_PER_APPEND) return;
         List<String> seqs = new ArrayList<>();
         for (long seq = first; seq <= last; seq++) seqs.add(Long.toString(seq));
@@ -106,6 +133,8 @@ public final class DeliveryMarks {
         String direct = u.name(DIRECT);
         u.add(direct, AttributeValue.fromNs(seqs));
         onlyIfCreated(u);
+        String inc = u.name(Attrs.INCARNATION);
+        u.condition("(attribute_not_exists(" + inc + ") OR " + inc + " <= " + u.value(n(writtenAt)) + ")");
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(first)) + ")");
         u.condition("(attribute_not_exists(" + direct + ") OR size(" + direct + ") < " + u.value(n(MAX_DIRECT)) + ")");
         apply(u);
@@ -114,9 +143,11 @@ public final class DeliveryMarks {
     /**
      * The fan-out delivered, in log order, everything up to {@code seq} that {@code seen} (the mark it
      * read) did not cover: {@value #UP_TO} moves there if it is below, and the seqs of {@code seen}'s set
-     * up to it leave the set. (A seq added after {@code seen} was read stays until the next pass.)
+     * up to it leave the set. (A seq added after {@code seen} was read stays until the next pass.) Only
+     * on the row of {@code incarnation}, the events' session (0: events older than incarnations, which
+     * only a row without one may take).
      */
-    public void deliveredThrough(String sessionId, long seq, Mark seen) {
+    public void deliveredThrough(String sessionId, long seq, Mark seen, long incarnation) {
         Update u = new Update(table, key(sessionId));
         String upTo = u.name(UP_TO);
         u.set(upTo, n(seq));
@@ -124,6 +155,8 @@ public final class DeliveryMarks {
         for (long d : seen.direct()) if (d <= seq) done.add(Long.toString(d));
         if (!done.isEmpty()) u.delete(u.name(DIRECT), AttributeValue.fromNs(done));
         onlyIfCreated(u);
+        String inc = u.name(Attrs.INCARNATION);
+        u.condition(incarnation == 0 ? "attribute_not_exists(" + inc + ")" : inc + " = " + u.value(n(incarnation)));
         u.condition("(attribute_not_exists(" + upTo + ") OR " + upTo + " < " + u.value(n(seq)) + ")");
         apply(u);
     }

@@ -83,7 +83,7 @@ public final class SessionCatalog {
             return false;
         }
         // its delivery mark row (DeliveryMarks): without it the session still works, with duplicates
-        new DeliveryMarks(ddb, tables).create(sessionId);
+        new DeliveryMarks(ddb, tables).create(sessionId, now);
         return true;
     }
 

@@ -542,7 +542,9 @@ public final class SessionStore {
         Map<String, AttributeValue> hotAfter =
                 producer == null ? Map.of() : prow.next(producer, first, last).asHot(producerKey);
         tx.add(headUpdate(sessionId, session, head, last, now, hotAfter));
-        for (Event e : events) tx.add(eventPut(e));
+        // the row's createdAt as the head update leaves it (it sets one where there is none)
+        long incarnation = Attrs.num(session, SessionRow.CREATED_AT, now);
+        for (Event e : events) tx.add(eventPut(e, incarnation));
         if (producer != null && hot != null && !hot.equals(producerKey)) {
             tx.add(ProducerRow.hot(session).spill(tables.sessions(), sessionId, hot));
         }
@@ -560,7 +562,7 @@ public final class SessionStore {
         }
         // a new session gets its delivery mark row here, empty: marks only ever update that row, so a late
         // mark of an erased incarnation cannot bring it back (DeliveryMarks)
-        if (session == null) tx.add(DeliveryMarks.createWith(tables.sessions(), sessionId));
+        if (session == null) tx.add(DeliveryMarks.createWith(tables.sessions(), sessionId, incarnation));
         if (extra != null) {
             parts.put(tx.size(), new ExtraPart());
             tx.add(extra);
@@ -800,7 +802,7 @@ public final class SessionStore {
         return u.returnItemOnFailure().transactItem();
     }
 
-    private TransactWriteItem eventPut(Event e) {
+    private TransactWriteItem eventPut(Event e, long incarnation) {
         return TransactWriteItem.builder()
                 .put(p -> p.tableName(tables.events())
                         .item(Map.of(
@@ -809,7 +811,9 @@ public final class SessionStore {
                                 Attrs.SEQ,
                                 n(e.seq()),
                                 Attrs.EVENT_JSON,
-                                s(e.toJson())))
+                                s(e.toJson()),
+                                Attrs.INCARNATION,
+                                n(incarnation)))
                         .conditionExpression("attribute_not_exists(#seq)")
                         .expressionAttributeNames(Map.of("#seq", Attrs.SEQ)))
                 .build();

@@ -20,6 +20,7 @@ import io.durablesessions.functions.http.HttpApiHandler;
 import io.durablesessions.functions.publish.AppendHandler;
 import io.durablesessions.functions.store.Attrs;
 import io.durablesessions.functions.store.ConnectionStore.Connection;
+import io.durablesessions.functions.store.DeliveryMarks;
 import io.durablesessions.functions.store.StoreSettings;
 import io.durablesessions.functions.store.StoredEvent;
 import io.durablesessions.functions.store.TableNames;
@@ -221,6 +222,10 @@ class TracingTest {
 
         DynamodbEvent batch = new DynamodbEvent();
         List<DynamodbEvent.DynamodbStreamRecord> records = new ArrayList<>();
+        // the stream's images carry the session's incarnation, as its DELIVERED row does
+        long incarnation = new DeliveryMarks(services.dynamo(), services.tables())
+                .read(session, true)
+                .incarnation();
         for (StoredEvent e : services.sessions().readAfter(session, 0, 100).events()) {
             Map<String, com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue> image =
                     new HashMap<>();
@@ -234,6 +239,10 @@ class TracingTest {
             image.put(
                     Attrs.EVENT_JSON,
                     new com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue().withS(e.json()));
+            image.put(
+                    Attrs.INCARNATION,
+                    new com.amazonaws.services.lambda.runtime.events.models.dynamodb.AttributeValue()
+                            .withN(Long.toString(incarnation)));
             DynamodbEvent.DynamodbStreamRecord rec = new DynamodbEvent.DynamodbStreamRecord();
             rec.setEventName("INSERT");
             rec.setDynamodb(new StreamRecord().withNewImage(image).withSequenceNumber("10" + e.seq()));

@@ -62,7 +62,11 @@ class DirectDeliveryTest {
     }
 
     static WsClient subscriber(String session, String name) {
-        WsClient c = WsClient.connect(stack.webSocketUrl(), "id=" + name);
+        return subscriber(stack, session, name);
+    }
+
+    static WsClient subscriber(EmbeddedStack on, String session, String name) {
+        WsClient c = WsClient.connect(on.webSocketUrl(), "id=" + name);
         ObjectNode ok = c.request(Json.object()
                 .put("action", "subscribe")
                 .put("sessionId", session)
@@ -148,7 +152,7 @@ class DirectDeliveryTest {
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> stack.fanout().counters().recordsDelivered() - before >= 10);
             // nobody was due these events: neither the appends nor the fan-out wrote a mark for them
-            assertThat(marks.read(s)).isEqualTo(DeliveryMarks.Mark.NONE);
+            assertThat(marks.read(s).marksNothing()).isTrue();
             try (WsClient tab = subscriber(s, "tab-1")) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().containsAll(oneTo(head)));
             }
@@ -347,8 +351,14 @@ class DirectDeliveryTest {
         try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.startReply("run-1", "m-1");
         }
-        // the append that created the session created its (empty) mark row
+        // the append that created the session created its (empty) mark row, named after the session's
+        // incarnation (its createdAt), which its events carry too
         assertThat(deliveredRow(s)).isTrue();
+        long erased = marks.read(s, true).incarnation();
+        assertThat(erased).isPositive();
+        assertThat(eventItems(s))
+                .isNotEmpty()
+                .allSatisfy(item -> assertThat(incarnationOf(item)).isEqualTo(erased));
         new SessionCatalog(
                         stack.services().dynamo(),
                         stack.tables(),
@@ -357,15 +367,59 @@ class DirectDeliveryTest {
         assertThat(deliveredRow(s)).isFalse();
         // a fan-out or a direct post still finishing for the erased session (the fan-out waits up to
         // DIRECT_GRACE for direct delivery) moves the mark: nothing is written
-        marks.deliveredThrough(s, 2, DeliveryMarks.Mark.NONE);
-        marks.deliveredDirectly(s, 3, 3);
+        marks.deliveredThrough(s, 2, DeliveryMarks.Mark.NONE, erased);
+        marks.deliveredDirectly(s, 3, 3, erased);
         assertThat(deliveredRow(s)).isFalse();
-        // created again: a fresh, empty row, which the old incarnation's marks did not touch
+        // created again: a fresh, empty row of a new incarnation
         try (TestAgent agent = new TestAgent(stack.webSocketUrl(), s, "agent-1")) {
             agent.startReply("run-2", "m-2");
         }
-        assertThat(deliveredRow(s)).isTrue();
-        assertThat(marks.read(s)).isEqualTo(DeliveryMarks.Mark.NONE);
+        DeliveryMarks.Mark fresh = marks.read(s, true);
+        assertThat(fresh.marksNothing()).isTrue();
+        assertThat(fresh.incarnation()).isGreaterThan(erased);
+        // the erased session's marks, landing only now, do not match it: nothing is written
+        marks.deliveredThrough(s, 2, DeliveryMarks.Mark.NONE, erased);
+        marks.deliveredDirectly(s, 3, 3, erased); // its events were written before the new session was
+        assertThat(marks.read(s, true)).isEqualTo(fresh);
+        // while the new session's own marks do
+        marks.deliveredThrough(s, 1, fresh, fresh.incarnation());
+        marks.deliveredDirectly(s, 2, 2, fresh.incarnation());
+        assertThat(marks.read(s, true)).isEqualTo(new DeliveryMarks.Mark(1, Set.of(2L), fresh.incarnation()));
+    }
+
+    @Test
+    void anErasedSessionsLastEventsAreNotPostedToTheSessionCreatedAgainUnderItsId() {
+        // a stack of its own: its fan-out's record count is this test's alone
+        try (EmbeddedStack own = EmbeddedStack.start()) {
+            String s = "again-" + UUID.randomUUID();
+            SessionCatalog catalog = new SessionCatalog(
+                    own.services().dynamo(), own.tables(), own.services().clock());
+            own.fanout().stop(); // the stream stands still: the first session's events wait in it
+            try (TestAgent agent = new TestAgent(own.webSocketUrl(), s, "agent-1")) {
+                agent.startReply("run-erased", "m-1");
+                // more events than the new session will have: no seq of theirs is marked delivered there
+                for (int i = 0; i < 8; i++) agent.delta("run-erased", "m-1", "erased" + i + " ");
+            }
+            long erased = StoredLog.events(own, s).size();
+            catalog.erase(s);
+            assertThat(catalog.create(s, "agent-1", null, null, null)).isTrue();
+            try (WsClient tab = subscriber(own, s, "tab-1")) {
+                own.fanout().start(); // the erased session's events reach the fan-out only now
+                try (TestAgent agent = new TestAgent(own.webSocketUrl(), s, "agent-1")) {
+                    agent.startReply("run-new", "m-2");
+                    agent.delta("run-new", "m-2", "new ");
+                }
+                long created = StoredLog.events(own, s).size();
+                // one shard per session: once the fan-out has had every record, it had the old ones first
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> own.fanout().counters().recordsDelivered() >= erased + created);
+                await().atMost(Duration.ofSeconds(30)).until(() -> tab.rawSeqs().containsAll(oneTo(created)));
+                List<String> runs = new java.util.ArrayList<>();
+                for (ObjectNode f : tab.framesOfType("events"))
+                    f.get("events").forEach(e -> runs.add(e.path("runId").asText(null)));
+                assertThat(runs).contains("run-new").doesNotContain("run-erased");
+            }
+        }
     }
 
     static boolean deliveredRow(String session) {
@@ -378,6 +432,21 @@ class DirectDeliveryTest {
                                 Attrs.SK,
                                 AttributeValue.fromS(Keys.DELIVERED))))
                 .hasItem();
+    }
+
+    static List<Map<String, AttributeValue>> eventItems(String session) {
+        return stack.dynamoClient()
+                .query(q -> q.tableName(stack.tables().events())
+                        .consistentRead(true)
+                        .keyConditionExpression("#sid = :sid")
+                        .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID))
+                        .expressionAttributeValues(Map.of(":sid", AttributeValue.fromS(session))))
+                .items();
+    }
+
+    static long incarnationOf(Map<String, AttributeValue> eventItem) {
+        AttributeValue inc = eventItem.get(Attrs.INCARNATION);
+        return inc == null ? 0 : Long.parseLong(inc.n());
     }
 
     static boolean coversAll(DeliveryMarks.Mark m, long from, long to) {
