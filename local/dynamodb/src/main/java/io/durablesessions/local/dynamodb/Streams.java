@@ -34,6 +34,8 @@ final class Streams {
         final long startSeq;
         final TreeMap<Long, Rec> records = new TreeMap<>();
         long trimmedThrough; // highest sequence number removed by retention (0 = none)
+        /** Moves whenever the shard gains a record or its stream is disabled (read without the lock). */
+        final AtomicLong changes = new AtomicLong();
 
         Shard(String id, long startSeq) {
             this.id = id;
@@ -68,8 +70,8 @@ final class Streams {
     private final Stats stats;
     private final List<Stream> streams = new ArrayList<>();
     /**
-     * Per shard ({@link #changeKey}), a count that moves whenever the shard gains a record or its stream is
-     * disabled; read without the server lock by an in-process poller to skip reads that would find nothing.
+     * Each shard's {@link Shard#changes} by {@link #changeKey}: an in-process poller reads it without the server
+     * lock to skip reads that would find nothing.
      */
     private final Map<String, AtomicLong> changes = new ConcurrentHashMap<>();
 
@@ -98,7 +100,9 @@ final class Streams {
         String label = LABEL.format(Instant.ofEpochMilli(now));
         Stream s = new Stream(table.arn + "/stream/" + label, label, table.name, viewType, table.schema, now);
         for (int i = 0; i < options.streamShards(); i++) {
-            s.shards.add(new Shard(String.format("shardId-%020d-%08x", now, i + 1), nextSeq));
+            Shard sh = new Shard(String.format("shardId-%020d-%08x", now, i + 1), nextSeq);
+            s.shards.add(sh);
+            changes.put(changeKey(s.arn, sh.id), sh.changes);
         }
         streams.add(s);
         return s;
@@ -107,17 +111,13 @@ final class Streams {
     void disable(Stream s) {
         if (s == null) return;
         s.enabled = false;
-        for (Shard sh : s.shards) changed(s, sh);
+        for (Shard sh : s.shards) sh.changes.incrementAndGet();
     }
 
     /** See {@link LocalDynamoDb#shardChanges}. */
     long changes(String streamArn, String shardId) {
         AtomicLong n = changes.get(changeKey(streamArn, shardId));
         return n == null ? 0 : n.get();
-    }
-
-    private void changed(Stream s, Shard sh) {
-        changes.computeIfAbsent(changeKey(s.arn, sh.id), k -> new AtomicLong()).incrementAndGet();
     }
 
     private static String changeKey(String streamArn, String shardId) {
@@ -163,7 +163,7 @@ final class Streams {
 
         Shard shard = shardFor(s, keys.get(table.schema.hash()));
         shard.records.put(seqNo, new Rec(seqNo, now, rec));
-        changed(s, shard); // after the record is readable: whoever sees the count move finds it
+        shard.changes.incrementAndGet(); // after the record is readable: whoever sees the count move finds it
         stats.streamRecord();
     }
 
