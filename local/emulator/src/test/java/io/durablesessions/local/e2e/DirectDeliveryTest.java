@@ -435,13 +435,7 @@ class DirectDeliveryTest {
     }
 
     static List<Map<String, AttributeValue>> eventItems(String session) {
-        return stack.dynamoClient()
-                .query(q -> q.tableName(stack.tables().events())
-                        .consistentRead(true)
-                        .keyConditionExpression("#sid = :sid")
-                        .expressionAttributeNames(Map.of("#sid", Attrs.SESSION_ID))
-                        .expressionAttributeValues(Map.of(":sid", AttributeValue.fromS(session))))
-                .items();
+        return StoredLog.rows(stack, stack.tables().events(), Attrs.SESSION_ID, session);
     }
 
     static long incarnationOf(Map<String, AttributeValue> eventItem) {

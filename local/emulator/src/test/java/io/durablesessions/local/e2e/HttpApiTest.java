@@ -674,12 +674,6 @@ class HttpApiTest {
     }
 
     static List<Map<String, AttributeValue>> rows(String table, String keyName, String key) {
-        return stack.dynamoClient()
-                .query(q -> q.tableName(table)
-                        .consistentRead(true)
-                        .keyConditionExpression("#k = :k")
-                        .expressionAttributeNames(Map.of("#k", keyName))
-                        .expressionAttributeValues(Map.of(":k", AttributeValue.fromS(key))))
-                .items();
+        return StoredLog.rows(stack, table, keyName, key);
     }
 }
